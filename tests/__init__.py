@@ -1,0 +1,1 @@
+"""copkit test suite."""
