@@ -28,8 +28,15 @@ _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _FILE = re.compile(r"^(?P<id>[a-z][a-z0-9_-]*)-v(?P<version>[0-9]+)\.ya?ml$")
 
 _TOP_KEYS = {
-    "id", "version", "title", "description", "response_scales", "scales",
-    "single_items", "network", "comments",
+    "id",
+    "version",
+    "title",
+    "description",
+    "response_scales",
+    "scales",
+    "single_items",
+    "network",
+    "comments",
 }
 
 
@@ -56,7 +63,9 @@ class _Checker:
             self.fail(path, "must not be empty")
         return value
 
-    def keys(self, node: Mapping[str, Any], path: str, required: set[str], optional: set[str]) -> None:
+    def keys(
+        self, node: Mapping[str, Any], path: str, required: set[str], optional: set[str]
+    ) -> None:
         for key in sorted(required - set(node)):
             self.fail(_join(path, key), "is required")
         for key in sorted(set(node) - required - optional, key=str):
@@ -153,7 +162,9 @@ def parse(document: Any, source: str = "<instrument>") -> Instrument:
             return None
         if ref not in response_scales:
             known = ", ".join(sorted(response_scales)) or "none defined"
-            check.fail(_join(path, "response_scale"), f"unknown response scale {ref!r} (known: {known})")
+            check.fail(
+                _join(path, "response_scale"), f"unknown response scale {ref!r} (known: {known})"
+            )
             return None
         return response_scales[ref]
 
@@ -179,8 +190,11 @@ def parse(document: Any, source: str = "<instrument>") -> Instrument:
             item_id = check.identifier(item_node, "id", item_path)
             claim(item_id, _join(item_path, "id"))
             items.append(
-                Item(item_id, check.text(item_node, "text", item_path),
-                     check.boolean(item_node, "reverse", item_path))
+                Item(
+                    item_id,
+                    check.text(item_node, "text", item_path),
+                    check.boolean(item_node, "reverse", item_path),
+                )
             )
         if response_scale is not None:
             scales.append(Scale(scale_id, label, construct, response_scale, tuple(items)))
@@ -305,8 +319,13 @@ def load_file(path: str | Path) -> Instrument:
     if match and (match["id"] != instrument.id or int(match["version"]) != instrument.version):
         raise InstrumentError(
             source,
-            [Problem("id", f"file name says {match['id']} v{match['version']} but the file "
-                           f"defines {instrument.id} v{instrument.version}")],
+            [
+                Problem(
+                    "id",
+                    f"file name says {match['id']} v{match['version']} but the file "
+                    f"defines {instrument.id} v{instrument.version}",
+                )
+            ],
         )
     return instrument
 
@@ -339,13 +358,20 @@ def _check_released(path: Path, instrument: Instrument, directory: Path) -> None
     if pinned is not None and pinned != fingerprint(path):
         raise InstrumentError(
             str(path),
-            [Problem("", f"{instrument.key} is released and may not change (waves already used "
-                         f"it); put the change in a new version file "
-                         f"{instrument.id}-v{instrument.version + 1}.yaml")],
+            [
+                Problem(
+                    "",
+                    f"{instrument.key} is released and may not change (waves already used "
+                    f"it); put the change in a new version file "
+                    f"{instrument.id}-v{instrument.version + 1}.yaml",
+                )
+            ],
         )
 
 
-def load(instrument_id: str, version: int | None = None, *, directory: str | Path | None = None) -> Instrument:
+def load(
+    instrument_id: str, version: int | None = None, *, directory: str | Path | None = None
+) -> Instrument:
     """Load a shipped (or ``directory``'s) instrument: the latest version, or ``version``.
 
     Released versions are immutable: a definition whose bytes differ from the fingerprint
@@ -367,7 +393,9 @@ def load(instrument_id: str, version: int | None = None, *, directory: str | Pat
     chosen = versions[-1] if version is None else version
     if chosen not in versions:
         listed = ", ".join(str(v) for v in versions)
-        raise LookupError(f"instrument {instrument_id!r} has no version {chosen} (versions: {listed})")
+        raise LookupError(
+            f"instrument {instrument_id!r} has no version {chosen} (versions: {listed})"
+        )
     path = files[(instrument_id, chosen)]
     instrument = load_file(path)
     _check_released(path, instrument, folder)

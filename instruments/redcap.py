@@ -31,13 +31,16 @@ def _slug(text: str) -> str:
 
 
 def _read(source: str | Path | IO[str]) -> tuple[str, str]:
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and Path(source).suffix.lower() == ".csv"):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and Path(source).suffix.lower() == ".csv"
+    ):
         path = Path(source)
         try:
             return str(path), path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InstrumentError(str(path), [Problem("", f"is not UTF-8 text ({exc.reason})")]) from exc
+            raise InstrumentError(
+                str(path), [Problem("", f"is not UTF-8 text ({exc.reason})")]
+            ) from exc
     if isinstance(source, str):
         return "<REDCap data dictionary>", source.lstrip("\ufeff")
     return getattr(source, "name", "<REDCap data dictionary>"), source.read().lstrip("\ufeff")
@@ -53,8 +56,13 @@ def _choices(raw: str, where: str, problems: list[Problem]) -> dict[int, str] | 
         options[int(code)] = _TAG.sub("", label).strip()
     codes = sorted(options)
     if codes != list(range(codes[0], codes[-1] + 1)):
-        problems.append(Problem(where, f"choice codes {codes} are not consecutive whole numbers, "
-                                       "so they cannot be a rating scale"))
+        problems.append(
+            Problem(
+                where,
+                f"choice codes {codes} are not consecutive whole numbers, "
+                "so they cannot be a rating scale",
+            )
+        )
         return None
     return options
 
@@ -100,7 +108,9 @@ def from_redcap(
     header = reader.fieldnames or []
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
-        raise InstrumentError(name, [Problem("header", f"missing REDCap column(s): {', '.join(missing)}")])
+        raise InstrumentError(
+            name, [Problem("header", f"missing REDCap column(s): {', '.join(missing)}")]
+        )
     reversed_fields = {f.strip() for f in reverse}
     problems: list[Problem] = []
     response_scales: dict[tuple[tuple[int, str], ...], str] = {}
@@ -122,11 +132,23 @@ def from_redcap(
         key = tuple(sorted(options.items()))
         scale_name = response_scales.setdefault(key, f"choices{len(response_scales) + 1}")
         form = _slug(row.get(_FORM) or "form")
-        scale = scales.setdefault(form, {"id": form, "label": (row.get(_FORM) or form).replace("_", " ").strip().capitalize(),
-                                         "response_scale": scale_name, "items": []})
+        scale = scales.setdefault(
+            form,
+            {
+                "id": form,
+                "label": (row.get(_FORM) or form).replace("_", " ").strip().capitalize(),
+                "response_scale": scale_name,
+                "items": [],
+            },
+        )
         if scale["response_scale"] != scale_name:
-            problems.append(Problem(where, f"its choices differ from the other items of form "
-                                           f"{form!r}, so they cannot form one scale"))
+            problems.append(
+                Problem(
+                    where,
+                    f"its choices differ from the other items of form "
+                    f"{form!r}, so they cannot form one scale",
+                )
+            )
             continue
         is_reverse = field in reversed_fields or "@REVERSE" in (row.get(_ANNOTATION) or "").upper()
         items = scale["items"]
@@ -135,14 +157,19 @@ def from_redcap(
     if problems:
         raise InstrumentError(name, problems)
     if not scales:
-        raise InstrumentError(name, [Problem("", "has no radio or dropdown fields to use as items")])
+        raise InstrumentError(
+            name, [Problem("", "has no radio or dropdown fields to use as items")]
+        )
     document = {
         "id": instrument_id,
         "version": version,
         "title": title or f"Imported from {Path(name).name}",
         "response_scales": {
-            scale_name: {"min": min(c for c, _ in key), "max": max(c for c, _ in key),
-                         "labels": dict(key)}
+            scale_name: {
+                "min": min(c for c, _ in key),
+                "max": max(c for c, _ in key),
+                "labels": dict(key),
+            }
             for key, scale_name in response_scales.items()
         },
         "scales": list(scales.values()),

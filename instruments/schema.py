@@ -144,7 +144,9 @@ class Instrument:
         out: dict[str, ItemInfo] = {}
         for scale in self.scales:
             for item in scale.items:
-                out[item.id] = ItemInfo(item.id, item.text, item.reverse, scale.id, scale.response_scale)
+                out[item.id] = ItemInfo(
+                    item.id, item.text, item.reverse, scale.id, scale.response_scale
+                )
         for single in self.single_items:
             out[single.id] = ItemInfo(single.id, single.text, False, None, single.response_scale)
         return out

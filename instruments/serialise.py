@@ -11,7 +11,11 @@ from instruments.schema import Instrument
 
 def to_document(instrument: Instrument) -> dict[str, Any]:
     """The instrument as the plain mapping the YAML format describes (inverse of ``parse``)."""
-    doc: dict[str, Any] = {"id": instrument.id, "version": instrument.version, "title": instrument.title}
+    doc: dict[str, Any] = {
+        "id": instrument.id,
+        "version": instrument.version,
+        "title": instrument.title,
+    }
     if instrument.description:
         doc["description"] = instrument.description
     doc["response_scales"] = {
@@ -30,8 +34,12 @@ def to_document(instrument: Instrument) -> dict[str, Any]:
     ]
     if instrument.single_items:
         doc["single_items"] = [
-            {"id": s.id, "text": s.text, "response_scale": s.response_scale.id,
-             **({"label": s.label} if s.label else {})}
+            {
+                "id": s.id,
+                "text": s.text,
+                "response_scale": s.response_scale.id,
+                **({"label": s.label} if s.label else {}),
+            }
             for s in instrument.single_items
         ]
     if instrument.network is not None:

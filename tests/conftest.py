@@ -14,5 +14,7 @@ def reference_dir() -> Path:
     """The folder of public data sets with values computed by R (``../shared/reference``)."""
     path = REPO_ROOT.parent / "shared" / "reference"
     if not path.is_dir():
-        raise RuntimeError(f"reference data not found at {path}; the shared/ folder must sit beside the repo")
+        raise RuntimeError(
+            f"reference data not found at {path}; the shared/ folder must sit beside the repo"
+        )
     return path
