@@ -5,11 +5,15 @@ It never imports the web stack, so it runs in a notebook on an exported study bu
 """
 
 from analysis.bundle import Bundle, BundleError, BundleProblem, read_bundle, write_bundle
+from analysis.scoring import item_matrix, scale_scores, score_scales
 
 __all__ = [
     "Bundle",
     "BundleError",
     "BundleProblem",
+    "item_matrix",
     "read_bundle",
+    "scale_scores",
+    "score_scales",
     "write_bundle",
 ]

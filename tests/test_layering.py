@@ -16,7 +16,9 @@ def test_pure_packages_do_not_import_the_web_stack() -> None:
         "    getattr(an, name)\n"
         f"print(','.join(m for m in {WEB_STACK!r} if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"web stack imported: {result.stdout.strip()}"
 
 

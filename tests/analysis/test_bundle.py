@@ -35,8 +35,10 @@ def small_bundle() -> an.Bundle:
         responses=pd.DataFrame(responses, columns=an.bundle.COLUMNS["responses.csv"]),
         ties=pd.DataFrame(ties, columns=an.bundle.COLUMNS["ties.csv"]),
         roster=pd.DataFrame(roster, columns=an.bundle.COLUMNS["roster.csv"]),
-        interventions=pd.DataFrame([("HF North", 2, "facilitated workshop", "Away day")],
-                                   columns=an.bundle.COLUMNS["interventions.csv"]),
+        interventions=pd.DataFrame(
+            [("HF North", 2, "facilitated workshop", "Away day")],
+            columns=an.bundle.COLUMNS["interventions.csv"],
+        ),
         instrument=COP,
         comments=pd.DataFrame(comments, columns=an.bundle.COLUMNS["comments.csv"]),
     )
@@ -120,14 +122,24 @@ def test_every_bad_row_is_reported_with_file_line_and_column(bundle_dir: Path) -
     edit_csv(bundle_dir, "responses.csv", corrupt_responses)
     edit_csv(bundle_dir, "ties.csv", corrupt_ties)
     found = messages(bundle_dir)
-    assert "responses.csv line 2, column item: unknown item 'me9' (not in instrument cop-health@1)" in found
-    assert ("responses.csv line 3, column value: 9 is outside the scale agree7 (1..7) of item me2"
-            in found)
+    assert (
+        "responses.csv line 2, column item: unknown item 'me9' (not in instrument cop-health@1)"
+        in found
+    )
+    assert (
+        "responses.csv line 3, column value: 9 is outside the scale agree7 (1..7) of item me2"
+        in found
+    )
     assert "responses.csv line 4, column value: 'often' is not a number" in found
     assert "responses.csv line 5, column wave: '0' is not a whole number from 1" in found
-    assert any(m.startswith("responses.csv line") and "has more than one profession in wave 1" in m
-               for m in found)
-    assert "ties.csv line 2, column target: 'R99' is not on the roster of team 'HF North' in wave 1" in found
+    assert any(
+        m.startswith("responses.csv line") and "has more than one profession in wave 1" in m
+        for m in found
+    )
+    assert (
+        "ties.csv line 2, column target: 'R99' is not on the roster of team 'HF North' in wave 1"
+        in found
+    )
 
 
 def test_two_professions_on_the_roster(bundle_dir: Path) -> None:
@@ -137,8 +149,10 @@ def test_two_professions_on_the_roster(bundle_dir: Path) -> None:
 
     edit_csv(bundle_dir, "roster.csv", clash)
     found = messages(bundle_dir)
-    assert any("respondent 'R01' has more than one profession in wave 1: manager, nurse" in m
-               for m in found), found
+    assert any(
+        "respondent 'R01' has more than one profession in wave 1: manager, nurse" in m
+        for m in found
+    ), found
 
 
 def test_answers_by_people_not_on_the_roster_and_duplicates(bundle_dir: Path) -> None:
@@ -148,9 +162,14 @@ def test_answers_by_people_not_on_the_roster_and_duplicates(bundle_dir: Path) ->
 
     edit_csv(bundle_dir, "responses.csv", stranger)
     found = messages(bundle_dir)
-    assert "responses.csv line 312, column respondent: 'R77' is not on the roster of team 'HF North' in wave 1" in found
-    assert ("responses.csv line 313, column item: second answer to 'me1' by 'R77' in wave 1, "
-            "team 'HF North'") in found
+    assert (
+        "responses.csv line 312, column respondent: 'R77' is not on the roster of team 'HF North' in wave 1"
+        in found
+    )
+    assert (
+        "responses.csv line 313, column item: second answer to 'me1' by 'R77' in wave 1, "
+        "team 'HF North'"
+    ) in found
 
 
 def test_bad_interventions_comments_roster_flags_and_instrument(bundle_dir: Path) -> None:
@@ -158,7 +177,9 @@ def test_bad_interventions_comments_roster_flags_and_instrument(bundle_dir: Path
     edit_csv(bundle_dir, "comments.csv", lambda f: f.assign(item="liked"))
     edit_csv(bundle_dir, "roster.csv", lambda f: f.assign(responded="maybe"))
     found = messages(bundle_dir)
-    assert "interventions.csv line 2, column team: unknown team 'Nowhere' (not on the roster)" in found
+    assert (
+        "interventions.csv line 2, column team: unknown team 'Nowhere' (not on the roster)" in found
+    )
     assert "comments.csv line 2, column item: unknown free-text question 'liked'" in found
     assert "roster.csv line 2, column responded: 'maybe' is not one of 1/0/true/false" in found
     (bundle_dir / "instrument.yaml").write_text("id: cop-health\nversion: 1\n")
