@@ -4,15 +4,42 @@ A flat front module (``import analysis as an``) over one module per family of st
 It never imports the web stack, so it runs in a notebook on an exported study bundle.
 """
 
+from analysis.agreement import agreement_table, awg, icc1, icc2, rwg, rwg_j, rwg_j_star
 from analysis.bundle import Bundle, BundleError, BundleProblem, read_bundle, write_bundle
+from analysis.reliability import (
+    AlphaResult,
+    OmegaResult,
+    cronbach_alpha,
+    item_total,
+    item_total_table,
+    omega_total,
+    reliability_table,
+)
+from analysis.rwg_null import rwg_null_quantile, rwg_null_variance
 from analysis.scoring import item_matrix, scale_scores, score_scales
 
 __all__ = [
+    "AlphaResult",
     "Bundle",
     "BundleError",
     "BundleProblem",
+    "OmegaResult",
+    "agreement_table",
+    "awg",
+    "cronbach_alpha",
+    "icc1",
+    "icc2",
     "item_matrix",
+    "item_total",
+    "item_total_table",
+    "omega_total",
     "read_bundle",
+    "reliability_table",
+    "rwg",
+    "rwg_j",
+    "rwg_j_star",
+    "rwg_null_quantile",
+    "rwg_null_variance",
     "scale_scores",
     "score_scales",
     "write_bundle",
