@@ -291,7 +291,7 @@ def _two_professions(frame: pd.DataFrame, file: str, problems: list[BundleProble
                     line,
                     column,
                     f"respondent {key[1]!r} has more than one "
-                    f"{column} in wave {int(key[0])}: {', '.join(values)}",
+                    f"{column} in wave {key[0]}: {', '.join(values)}",
                 )
             )
 
