@@ -274,9 +274,9 @@ def _two_professions(frame: pd.DataFrame, file: str, problems: list[BundleProble
     for column in ("profession", "organisation"):
         counts = frame.groupby(["wave", "respondent"])[column].transform("nunique")
         clash = counts > 1
-        seen: set[tuple[object, object]] = set()
+        seen: set[tuple[Any, Any]] = set()
         for line in _lines(clash):
-            key = (frame.at[line, "wave"], frame.at[line, "respondent"])
+            key: tuple[Any, Any] = (frame.at[line, "wave"], frame.at[line, "respondent"])
             if key in seen:
                 continue
             seen.add(key)
