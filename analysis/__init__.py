@@ -16,9 +16,14 @@ from analysis.reliability import (
     reliability_table,
 )
 from analysis.rwg_null import rwg_null_quantile, rwg_null_variance
+from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
 from analysis.scoring import item_matrix, scale_scores, score_scales
 
 __all__ = [
+    "BROKERAGE_ROLES",
+    "brokerage",
+    "ei_index",
+    "network_table",
     "AlphaResult",
     "Bundle",
     "BundleError",

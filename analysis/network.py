@@ -1,0 +1,188 @@
+"""Knowledge networks per team and wave: coverage, density, E-I index, cross-boundary mixing, brokerage."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from analysis.bundle import Bundle
+
+__all__ = ["BROKERAGE_ROLES", "brokerage", "ei_index", "network_table"]
+
+BROKERAGE_ROLES = ("coordinator", "gatekeeper", "representative", "consultant", "liaison")
+
+
+def ei_index(external: int, internal: int) -> float:
+    """Krackhardt & Stern's E-I index of a set of ties.
+
+    .. math:: EI = \\frac{E - I}{E + I}
+
+    with :math:`E` the ties that cross a boundary (between members of different groups) and
+    :math:`I` the ties inside groups. -1: every tie stays inside groups; +1: every tie crosses.
+    NaN when there are no ties.
+
+    References
+    ----------
+    Krackhardt, D. & Stern, R. N. (1988). Informal networks and organizational crises: an
+    experimental simulation. *Social Psychology Quarterly*, 51(2), 123-140.
+
+    Examples
+    --------
+    >>> ei_index(external=3, internal=1)
+    0.5
+    """
+    total = external + internal
+    return float("nan") if total == 0 else (external - internal) / total
+
+
+def _role(source: str, broker: str, target: str) -> str:
+    if source == broker == target:
+        return "coordinator"
+    if source == target:
+        return "consultant"
+    if broker == target:
+        return "gatekeeper"
+    if source == broker:
+        return "representative"
+    return "liaison"
+
+
+def brokerage(graph: nx.DiGraph, group: str) -> pd.DataFrame:
+    """Gould-Fernandez brokerage roles of every node, by the node attribute ``group``.
+
+    Every two-path :math:`a \\to b \\to c` with :math:`a \\ne c` and no direct tie
+    :math:`a \\to c` makes :math:`b` a broker; the role depends on the groups of a, b, c:
+    coordinator (all one group), gatekeeper (a outside, b and c together), representative
+    (a and b together, c outside), consultant or itinerant (a and c together, b outside),
+    liaison (all three different).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by node, one column per role in :data:`BROKERAGE_ROLES` (counts), and ``total``.
+
+    References
+    ----------
+    Gould, R. V. & Fernandez, R. M. (1989). Structures of mediation: a formal approach to
+    brokerage in transaction networks. *Sociological Methodology*, 19, 89-126.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph([("a", "b"), ("b", "c")])
+    >>> nx.set_node_attributes(g, {"a": "nurse", "b": "gp", "c": "gp"}, "profession")
+    >>> int(brokerage(g, "profession").loc["b", "gatekeeper"])
+    1
+    """
+    groups = nx.get_node_attributes(graph, group)
+    counts: dict[str, Counter[str]] = {node: Counter() for node in graph.nodes}
+    for broker in graph.nodes:
+        for source in graph.predecessors(broker):
+            for target in graph.successors(broker):
+                if source == target or graph.has_edge(source, target):
+                    continue
+                role = _role(groups.get(source, ""), groups.get(broker, ""), groups.get(target, ""))
+                counts[broker][role] += 1
+    table = pd.DataFrame(
+        [[counts[node][role] for role in BROKERAGE_ROLES] for node in graph.nodes],
+        index=pd.Index(list(graph.nodes), name="node"),
+        columns=list(BROKERAGE_ROLES),
+        dtype="int64",
+    )
+    table["total"] = table.sum(axis=1)
+    return table
+
+
+def _mixing(edges: pd.DataFrame, roster: pd.DataFrame, attribute: str) -> dict[str, float]:
+    """Observed and random-mixing expected cross-boundary share of ties for one attribute."""
+    group = dict(zip(roster["respondent"], roster[attribute], strict=True))
+    crossing = [
+        group.get(s) != group.get(t) for s, t in zip(edges["source"], edges["target"], strict=True)
+    ]
+    external = int(sum(crossing))
+    internal = len(crossing) - external
+    senders = roster.loc[roster["responded"], attribute]
+    sizes = roster[attribute].value_counts()
+    n = len(roster)
+    # expected share of ties crossing the boundary if each responder chose alters at random
+    if len(senders) and n > 1:
+        expected = float(np.mean([(n - sizes[g]) / (n - 1) for g in senders]))
+    else:
+        expected = float("nan")
+    observed = external / len(crossing) if crossing else float("nan")
+    ratio = (
+        observed / expected if expected and not np.isnan(expected) and crossing else float("nan")
+    )
+    return {
+        "ei": ei_index(external, internal),
+        "cross_share": observed,
+        "cross_expected": expected,
+        "cross_ratio": ratio,
+    }
+
+
+def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
+    """Network measures of the knowledge-exchange roster question per team and wave.
+
+    For each team and wave: roster size :math:`N`, responders :math:`n`, coverage
+    :math:`n / N`, ties :math:`T` (directed, "I exchanged knowledge with"), density
+    :math:`T / (n (N - 1))` (only responders can name ties, anyone on the roster can be
+    named), E-I index by profession and by organisation, the observed share of cross-boundary
+    ties against its random-mixing expectation
+
+    .. math:: \\mathrm{E}[\\text{cross}] = \\frac{1}{n} \\sum_{i \\in \\text{responders}}
+              \\frac{N - N_{g(i)}}{N - 1}
+
+    (the share of a responder's possible alters outside its own group :math:`g(i)`) and their
+    ratio (below 1: knowledge sticks inside groups), and Gould-Fernandez brokerage counts by
+    profession. When coverage is below ``min_coverage`` the measures are not meaningful: they
+    are NaN and ``meaningful`` is false (the counts are still given).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``team, wave, roster_size, responders, coverage, meaningful, ties, density,
+        ei_profession, cross_share_profession, cross_expected_profession,
+        cross_ratio_profession``, the same for ``organisation``, then one column per brokerage
+        role (``brokerage_coordinator`` ...).
+    """
+    if not 0 <= min_coverage <= 1:
+        raise ValueError(f"min_coverage must be between 0 and 1, got {min_coverage}")
+    rows = []
+    ties = bundle.ties
+    for (team, wave), roster in bundle.roster.groupby(["team", "wave"], sort=True):
+        edges = ties[(ties["team"] == team) & (ties["wave"] == wave)]
+        size = len(roster)
+        responders = int(roster["responded"].sum())
+        coverage = responders / size if size else 0.0
+        meaningful = coverage >= min_coverage and responders >= 2
+        row: dict[str, object] = {
+            "team": team,
+            "wave": wave,
+            "roster_size": size,
+            "responders": responders,
+            "coverage": coverage,
+            "meaningful": meaningful,
+            "ties": len(edges),
+        }
+        measures: dict[str, float] = {}
+        if responders and size > 1:
+            measures["density"] = len(edges) / (responders * (size - 1))
+        for attribute in ("profession", "organisation"):
+            for key, value in _mixing(edges, roster, attribute).items():
+                measures[f"{key}_{attribute}"] = value
+        graph = nx.DiGraph()
+        graph.add_nodes_from(
+            (r, {"profession": p})
+            for r, p in zip(roster["respondent"], roster["profession"], strict=True)
+        )
+        graph.add_edges_from(zip(edges["source"], edges["target"], strict=True))
+        roles = brokerage(graph, "profession").sum()
+        for role in BROKERAGE_ROLES:
+            measures[f"brokerage_{role}"] = float(roles[role])
+        for key, value in measures.items():
+            row[key] = value if meaningful else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
