@@ -191,12 +191,15 @@ def _simulate_rwg(
     """rwg(j) of ``reps`` groups of uniform random responders (vectorised, in chunks)."""
     rng = np.random.default_rng(seed)
     out = np.empty(reps)
+    # Responses are held as (team, item, respondent) so that the sums run over contiguous memory;
+    # int16 squares are exact up to 181 options.
+    dtype = np.int16 if options <= 181 else np.int64
     chunk = max(1, _CHUNK_RESPONSES // (group_size * n_items))
     for start in range(0, reps, chunk):
         size = min(chunk, reps - start)
-        answers = rng.integers(1, options + 1, size=(size, group_size, n_items), dtype=np.int32)
-        total = answers.sum(axis=1, dtype=np.int64).astype(float)
-        squares = np.square(answers, dtype=np.int64).sum(axis=1).astype(float)
+        answers = rng.integers(1, options + 1, size=(size, n_items, group_size), dtype=dtype)
+        total = answers.sum(axis=-1, dtype=np.int64).astype(float)
+        squares = (answers * answers).sum(axis=-1, dtype=np.int64).astype(float)
         variances = np.maximum(squares - total**2 / group_size, 0.0) / (group_size - 1)
         out[start : start + size] = rwg_from_mean_variance(
             variances.mean(axis=1), n_items, null_variance
