@@ -1,0 +1,533 @@
+"""REML engine for nested linear mixed models (waves in persons in teams), lme4-parametrised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize
+
+__all__ = [
+    "NestedDesign",
+    "REMLFit",
+    "fit_reml",
+    "prepare_design",
+    "reml_deviance",
+    "reml_deviance_gradient",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+#: Tolerance of lme4's ``isSingular`` rule on the relative covariance factor.
+SINGULAR_TOL = 1e-4
+#: Tolerance on the absolute projected gradient of the REML deviance (lme4's ``check.conv.grad``).
+GRADIENT_TOL = 2e-3
+
+
+@dataclass(frozen=True)
+class NestedDesign:
+    """Sufficient statistics of a nested mixed model, rows grouped by team and by person.
+
+    Attributes
+    ----------
+    n_obs, n_fixed, n_team_re:
+        Number of observations ``n``, of fixed effects ``p`` and of random effects per team ``q``.
+    n_teams, n_persons:
+        Number of teams ``J`` and of persons ``P`` (0 when the model has no person term).
+    team_cross:
+        ``(J, c, c)`` array of ``W_j' W_j`` with ``W = [Z_team | X | y]`` and ``c = q + p + 1``.
+    size_values, size_counts:
+        The distinct numbers of rows per person ``n_k`` and how many persons have each.
+    team_size_outer:
+        ``(J, K, c, c)`` array: for team ``j`` and person size ``n_k``, the sum of ``s_i s_i'``
+        over the team's persons with ``n_k`` rows, ``s_i`` being the column sums of ``W`` over
+        person ``i``'s rows. The person weights depend on ``i`` only through ``n_i``, so these
+        sums are all that REML needs of the persons.
+    time_scale:
+        Factor ``s`` by which the random-slope column of ``Z_team`` was divided internally.
+    """
+
+    n_obs: int
+    n_fixed: int
+    n_team_re: int
+    n_teams: int
+    n_persons: int
+    team_cross: FloatArray
+    size_values: FloatArray
+    size_counts: FloatArray
+    team_size_outer: FloatArray
+    time_scale: float
+
+
+@dataclass(frozen=True)
+class REMLFit:
+    """The REML optimum of a nested mixed model (see :func:`fit_reml`).
+
+    Attributes
+    ----------
+    theta:
+        lme4's ``theta`` on the caller's scale: the lower-triangular team factor ``T`` by columns
+        (``T11, T21, T22`` with a slope, ``T11`` without), then ``theta_person`` if present.
+    beta, cov_beta:
+        Fixed effects and their covariance ``sigma^2 (R_X' R_X)^{-1}``.
+    sigma2:
+        Residual variance ``r^2 / (n - p)``.
+    team_cov:
+        Covariance of the team random effects, ``sigma^2 T T'`` (``q x q``).
+    person_var:
+        Variance of the person intercepts, ``sigma^2 theta_person^2`` (``nan`` without persons).
+    deviance:
+        Profiled REML deviance ``d_R`` at the optimum; the REML log-likelihood is ``-d_R / 2``.
+    team_re, team_re_cov:
+        Conditional modes of the team random effects ``(J, q)`` and their conditional covariance
+        given ``beta`` (``(J, q, q)``, lme4's ``condVar``).
+    team_pev:
+        ``(J, q, q)`` prediction-error covariance of ``beta[:q] + b_j`` (the team trajectory),
+        which also accounts for the uncertainty of ``beta``.
+    singular, converged:
+        lme4's singularity rule, and whether the optimiser met its convergence checks.
+    gradient:
+        Projected gradient of the deviance at the optimum (``theta`` on the internal scale).
+    n_evaluations:
+        Deviance evaluations used over all starts.
+    """
+
+    theta: FloatArray
+    beta: FloatArray
+    cov_beta: FloatArray
+    sigma2: float
+    team_cov: FloatArray
+    person_var: float
+    deviance: float
+    team_re: FloatArray
+    team_re_cov: FloatArray
+    team_pev: FloatArray
+    singular: bool
+    converged: bool
+    gradient: FloatArray
+    n_evaluations: int
+
+
+def prepare_design(
+    y: FloatArray,
+    X: FloatArray,
+    Z_team: FloatArray,
+    team_index: IntArray,
+    person_index: IntArray | None,
+) -> NestedDesign:
+    """Reduce the data of a nested model to the sufficient statistics that REML needs.
+
+    Parameters
+    ----------
+    y:
+        Outcome, length ``n``.
+    X:
+        Fixed-effects design ``n x p`` of full column rank.
+    Z_team:
+        Team random-effects design ``n x q``: ``[1]`` or ``[1, time]``.
+    team_index:
+        Team code ``0..J-1`` of each row.
+    person_index:
+        Person code ``0..P-1`` of each row (unique across teams, each person in one team), or
+        ``None`` for a two-level model.
+
+    Returns
+    -------
+    NestedDesign
+        Cross-products per team and sums per person; the data are not kept.
+
+    Raises
+    ------
+    ValueError
+        If a person appears in two teams, or the shapes disagree.
+    """
+    n = y.shape[0]
+    if X.shape[0] != n or Z_team.shape[0] != n or team_index.shape[0] != n:
+        raise ValueError("y, X, Z_team and team_index must have the same number of rows")
+    q = Z_team.shape[1]
+    p = X.shape[1]
+    Z = np.array(Z_team, dtype=float)
+    time_scale = 1.0
+    if q == 2:
+        spread = float(np.std(Z[:, 1]))
+        time_scale = spread if spread > 0 else 1.0
+        Z[:, 1] /= time_scale
+    W = np.column_stack([Z, X, y]).astype(float)
+    c = W.shape[1]
+    n_teams = int(team_index.max()) + 1
+    if person_index is None:
+        order = np.argsort(team_index, kind="stable")
+    else:
+        order = np.lexsort((person_index, team_index))
+    W = W[order]
+    teams = team_index[order]
+    team_start = np.flatnonzero(np.r_[True, teams[1:] != teams[:-1]])
+    outer_rows = (W[:, :, None] * W[:, None, :]).reshape(n, c * c)
+    team_cross = np.add.reduceat(outer_rows, team_start, axis=0).reshape(-1, c, c)
+    if team_cross.shape[0] != n_teams:
+        raise ValueError("team codes must run from 0 to J - 1 without gaps")
+    if person_index is None:
+        return NestedDesign(
+            n_obs=n,
+            n_fixed=p,
+            n_team_re=q,
+            n_teams=n_teams,
+            n_persons=0,
+            team_cross=team_cross,
+            size_values=np.zeros(0),
+            size_counts=np.zeros(0),
+            team_size_outer=np.zeros((n_teams, 0, c, c)),
+            time_scale=time_scale,
+        )
+    persons = person_index[order]
+    person_start = np.flatnonzero(np.r_[True, persons[1:] != persons[:-1]])
+    person_ids = persons[person_start]
+    if np.unique(person_ids).size != person_ids.size:
+        raise ValueError("a person appears in more than one team; code persons as team:person")
+    person_sums = np.add.reduceat(W, person_start, axis=0)
+    person_n = np.diff(np.r_[person_start, n])
+    person_teams = teams[person_start]
+    size_values, size_index, size_counts = np.unique(
+        person_n, return_inverse=True, return_counts=True
+    )
+    n_sizes = size_values.size
+    person_outer = (person_sums[:, :, None] * person_sums[:, None, :]).reshape(-1, c * c)
+    team_size_outer = np.zeros((n_teams * n_sizes, c * c))
+    np.add.at(team_size_outer, person_teams * n_sizes + size_index, person_outer)
+    return NestedDesign(
+        n_obs=n,
+        n_fixed=p,
+        n_team_re=q,
+        n_teams=n_teams,
+        n_persons=int(person_start.size),
+        team_cross=team_cross,
+        size_values=size_values.astype(float),
+        size_counts=size_counts.astype(float),
+        team_size_outer=team_size_outer.reshape(n_teams, n_sizes, c, c),
+        time_scale=time_scale,
+    )
+
+
+def _team_factor(theta: FloatArray, q: int) -> FloatArray:
+    """Lower-triangular ``T`` from its column-wise elements (lme4's ordering)."""
+    if q == 1:
+        return np.array([[theta[0]]])
+    return np.array([[theta[0], 0.0], [theta[1], theta[2]]])
+
+
+def _n_team_theta(q: int) -> int:
+    return q * (q + 1) // 2
+
+
+def _reduce(theta: FloatArray, design: NestedDesign) -> tuple[FloatArray, float, FloatArray]:
+    """Eliminate the person effects.
+
+    Returns ``M_j = W_j'W_j - sum_i w_i s_i s_i'`` per team, ``sum_i log d_i`` and ``d``.
+    """
+    if design.n_persons == 0:
+        return design.team_cross, 0.0, np.zeros(0)
+    theta_p2 = float(theta[-1]) ** 2
+    d = theta_p2 * design.size_values + 1.0
+    w = theta_p2 / d
+    removed = np.tensordot(w, design.team_size_outer, axes=(0, 1))
+    return design.team_cross - removed, float(design.size_counts @ np.log(d)), d
+
+
+def _team_inverse(G: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Inverses and determinants of a stack of 1 x 1 or 2 x 2 symmetric matrices."""
+    if G.shape[1] == 1:
+        return 1.0 / G, G[:, 0, 0]
+    det = G[:, 0, 0] * G[:, 1, 1] - G[:, 0, 1] * G[:, 1, 0]
+    inv = np.empty_like(G)
+    inv[:, 0, 0] = G[:, 1, 1] / det
+    inv[:, 1, 1] = G[:, 0, 0] / det
+    inv[:, 0, 1] = -G[:, 0, 1] / det
+    inv[:, 1, 0] = -G[:, 1, 0] / det
+    return inv, det
+
+
+def _pieces(
+    theta: FloatArray, design: NestedDesign
+) -> tuple[float, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The pieces of the profiled deviance at ``theta``.
+
+    Returns ``(log|L|^2, T, M, d, G^{-1}, K = G^{-1} H, A)`` (see :func:`reml_deviance`).
+    """
+    q = design.n_team_re
+    T = _team_factor(theta, q)
+    M, logdet_person, d = _reduce(theta, design)
+    G = T.T @ M[:, :q, :q] @ T + np.eye(q)
+    G_inv, G_det = _team_inverse(G)
+    if not np.all(G_det > 0):
+        raise np.linalg.LinAlgError("team block not positive definite")
+    H = T.T @ M[:, :q, q:]
+    K = G_inv @ H
+    r = H.shape[2]
+    A = M[:, q:, q:].sum(axis=0) - H.reshape(-1, r).T @ K.reshape(-1, r)
+    logdet_L = logdet_person + float(np.sum(np.log(G_det)))
+    return logdet_L, T, M, d, G_inv, K, A
+
+
+def reml_deviance_gradient(theta: FloatArray, design: NestedDesign) -> tuple[float, FloatArray]:
+    """Profiled REML deviance ``d_R(theta)`` and its gradient (Bates et al. 2015, eq. 41).
+
+    Parameters
+    ----------
+    theta:
+        Relative covariance parameters on the internal scale: the team factor ``T`` by columns
+        (``T11, T21, T22``, or ``T11``), then ``theta_person`` when the model has persons.
+    design:
+        Sufficient statistics from :func:`prepare_design`.
+
+    Returns
+    -------
+    tuple of (float, ndarray)
+        ``d_R(theta)`` and ``d d_R / d theta``; ``(inf, zeros)`` where the deviance is not defined
+        (for example a perfect fit).
+
+    Notes
+    -----
+    The model is ``y = X beta + Z Lambda u + e`` with ``u ~ N(0, sigma^2 I)``,
+    ``e ~ N(0, sigma^2 I)`` and ``Lambda`` block diagonal: ``T`` for each team's (intercept,
+    slope) and ``theta_person`` for each person's intercept. The profiled REML deviance is
+
+    ``d_R = log|L|^2 + log|R_X|^2 + (n - p) (1 + log(2 pi r^2 / (n - p)))``
+
+    with ``L L' = Lambda' Z' Z Lambda + I``, ``R_X' R_X`` the Schur complement of that block in
+    the penalised normal equations and ``r^2`` the penalised residual sum of squares.
+
+    Because persons are nested in teams, ``Lambda' Z' Z Lambda + I`` is block diagonal by team
+    and, inside a team, diagonal over persons (``d_i = theta_person^2 n_i + 1``). Eliminating
+    the person effects leaves, per team, ``M_j = W_j'W_j - sum_i w_i s_i s_i'`` where
+    ``W = [Z_team | X | y]``, ``s_i`` are the column sums of ``W`` over person ``i``'s rows and
+    ``w_i = theta_person^2 / d_i``. Eliminating the team effects with ``G_j = T' M_j,zz T + I``
+    and ``H_j = T' M_j,z(xy)`` leaves ``A = sum_j (M_j,(xy)(xy) - H_j' G_j^{-1} H_j)``, whose
+    ``xx`` block is ``R_X' R_X``; then ``beta = A_xx^{-1} A_xy``, ``r^2 = A_yy - A_yx beta``
+    and ``log|L|^2 = sum_i log d_i + sum_j log|G_j|``.
+
+    The gradient follows by the chain rule through these steps: with
+    ``Abar = dF/dA = [[A_xx^{-1}, 0], [0, 0]] + (n - p) v v' / r^2`` (``v = (-beta, 1)``),
+    ``K_j = G_j^{-1} H_j``, ``F_j = K_j Abar`` and ``Gamma_j = G_j^{-1} + F_j K_j'``,
+    ``d d_R / d T = sum_j 2 (M_j,zz T Gamma_j - M_j,z(xy) F_j')`` and
+    ``d d_R / d theta_person = sum_i 2 theta_person (n_i / d_i - s_i' Psi_j s_i / d_i^2)`` with
+    ``Psi_j = [[T Gamma_j T', -T F_j], [-F_j' T', Abar]]``.
+    """
+    theta = np.asarray(theta, dtype=float)
+    p = design.n_fixed
+    q = design.n_team_re
+    n = design.n_obs
+    failed = (float("inf"), np.zeros_like(theta))
+    try:
+        logdet_L, T, M, d, G_inv, K, A = _pieces(theta, design)
+        Axx = A[:p, :p]
+        R = np.linalg.cholesky(Axx)
+        Axx_inv = np.linalg.inv(Axx)
+    except np.linalg.LinAlgError:
+        return failed
+    beta = Axx_inv @ A[:p, p]
+    r2 = float(A[p, p] - A[p, :p] @ beta)
+    if not r2 > 0:
+        return failed
+    dof = n - p
+    deviance = (
+        logdet_L
+        + 2.0 * float(np.sum(np.log(np.diagonal(R))))
+        + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+    )
+    v = np.append(-beta, 1.0)
+    Abar = (dof / r2) * np.outer(v, v)
+    Abar[:p, :p] += Axx_inv
+    F = K @ Abar
+    Gamma = G_inv + F @ np.transpose(K, (0, 2, 1))
+    Mzz = M[:, :q, :q]
+    Mzr = M[:, :q, q:]
+    dT = 2.0 * ((Mzz @ T @ Gamma).sum(axis=0) - (Mzr @ np.transpose(F, (0, 2, 1))).sum(axis=0))
+    grad_team = np.array([dT[0, 0], dT[1, 0], dT[1, 1]]) if q == 2 else dT[0].copy()
+    if design.n_persons == 0:
+        return float(deviance), grad_team
+    Psi = np.empty_like(M)
+    Psi[:, :q, :q] = T @ Gamma @ T.T
+    TF = -(T @ F)
+    Psi[:, :q, q:] = TF
+    Psi[:, q:, :q] = np.transpose(TF, (0, 2, 1))
+    Psi[:, q:, q:] = Abar
+    # sum_i s_i' Psi_j s_i / d_i^2, by person size: d_i depends on i only through n_i.
+    quad = np.einsum("jkab,jab->k", design.team_size_outer, Psi) @ (1.0 / (d * d))
+    theta_p = float(theta[-1])
+    grad_person = 2.0 * theta_p * float(design.size_counts @ (design.size_values / d) - quad)
+    return float(deviance), np.append(grad_team, grad_person)
+
+
+def reml_deviance(theta: FloatArray, design: NestedDesign) -> float:
+    """Profiled REML deviance ``d_R(theta)``; see :func:`reml_deviance_gradient` for the formula.
+
+    Parameters
+    ----------
+    theta:
+        Relative covariance parameters on the internal scale.
+    design:
+        Sufficient statistics from :func:`prepare_design`.
+
+    Returns
+    -------
+    float
+        The deviance; the REML log-likelihood is ``-d_R / 2``.
+    """
+    return reml_deviance_gradient(theta, design)[0]
+
+
+def _lower_bounds(q: int, has_person: bool) -> FloatArray:
+    lower = [0.0] if q == 1 else [0.0, -np.inf, 0.0]
+    if has_person:
+        lower.append(0.0)
+    return np.array(lower)
+
+
+def _starts(q: int, has_person: bool) -> list[FloatArray]:
+    """Starting values: lme4's default (identity factor) and three spread-out alternatives.
+
+    No start has a diagonal element at exactly 0: the deviance depends on those elements only
+    through their squares, so a start on that bound would be a stationary point.
+    """
+    team_starts = (
+        [[1.0], [0.3], [0.05], [2.0]]
+        if q == 1
+        else [[1.0, 0.0, 1.0], [0.3, 0.0, 0.1], [0.3, -0.1, 0.02], [0.05, 0.0, 0.05]]
+    )
+    person_starts = [[1.0], [0.5], [1.0], [0.2]] if has_person else [[], [], [], []]
+    return [np.array(t + p) for t, p in zip(team_starts, person_starts, strict=True)]
+
+
+def _projected_gradient(theta: FloatArray, design: NestedDesign, lower: FloatArray) -> FloatArray:
+    """Gradient of the deviance with the components that push into an active bound set to 0."""
+    gradient = reml_deviance_gradient(theta, design)[1]
+    at_bound = (theta <= lower) & (gradient > 0)
+    return np.where(at_bound, 0.0, gradient)
+
+
+def fit_reml(design: NestedDesign, *, starts: list[FloatArray] | None = None) -> REMLFit:
+    """Minimise the profiled REML deviance from several starts and keep the best optimum.
+
+    Parameters
+    ----------
+    design:
+        Sufficient statistics from :func:`prepare_design`.
+    starts:
+        Starting values of ``theta`` on the internal scale; by default lme4's start (identity
+        factor) and three others.
+
+    Returns
+    -------
+    REMLFit
+        Estimates at the best optimum, with ``theta`` and the team factors on the caller's scale.
+
+    Notes
+    -----
+    Each start is run by L-BFGS-B with the analytic gradient of
+    :func:`reml_deviance_gradient` and lme4's bounds (diagonal elements of the factor at least
+    0, off-diagonal free); the best optimum is polished by a fresh L-BFGS-B run from it.
+    ``converged`` requires a finite deviance and every component of the projected gradient
+    within ``2e-3`` in absolute value (lme4's ``check.conv.grad`` tolerance).
+    """
+    q = design.n_team_re
+    has_person = design.n_persons > 0
+    lower = _lower_bounds(q, has_person)
+    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    n_eval = 0
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        nonlocal n_eval
+        n_eval += 1
+        return reml_deviance_gradient(theta, design)
+
+    def run(start: FloatArray) -> optimize.OptimizeResult:
+        return optimize.minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 1000},
+        )
+
+    best: optimize.OptimizeResult | None = None
+    for start in starts if starts is not None else _starts(q, has_person):
+        result = run(np.maximum(np.asarray(start, dtype=float), lower))
+        if best is None or result.fun < best.fun:
+            best = result
+    if best is None:
+        raise ValueError("no starting values")
+    polish = run(best.x)
+    if polish.fun <= best.fun:
+        best = polish
+    theta = np.maximum(np.asarray(best.x, dtype=float), lower)
+    gradient = _projected_gradient(theta, design, lower)
+    converged = bool(np.isfinite(best.fun)) and float(np.max(np.abs(gradient))) <= GRADIENT_TOL
+    return _estimates(theta, design, lower, gradient, converged, n_eval)
+
+
+def _estimates(
+    theta: FloatArray,
+    design: NestedDesign,
+    lower: FloatArray,
+    gradient: FloatArray,
+    converged: bool,
+    n_eval: int,
+) -> REMLFit:
+    """Everything lme4 reports, at ``theta`` (internal scale)."""
+    p = design.n_fixed
+    q = design.n_team_re
+    n = design.n_obs
+    logdet_L, T, _M, _d, G_inv, G_inv_H, A = _pieces(theta, design)
+    Axx_inv = np.linalg.inv(A[:p, :p])
+    beta = Axx_inv @ A[:p, p]
+    r2 = float(A[p, p] - A[p, :p] @ beta)
+    dof = n - p
+    sigma2 = r2 / dof
+    R = np.linalg.cholesky(A[:p, :p])
+    deviance = (
+        logdet_L
+        + 2.0 * float(np.sum(np.log(np.diagonal(R))))
+        + dof * (1.0 + np.log(2.0 * np.pi * sigma2))
+    )
+    # Conditional modes of the team effects: u_j = G_j^{-1} (H_jy - H_jx beta), b_j = T u_j.
+    u = G_inv_H[:, :, p] - G_inv_H[:, :, :p] @ beta
+    # Undo the internal time scaling: b_user = S b_internal with S = diag(1, 1 / s).
+    S = np.diag([1.0, 1.0 / design.time_scale]) if q == 2 else np.eye(1)
+    TS = S @ T
+    team_re = u @ TS.T
+    team_re_cov = sigma2 * np.einsum("ik,jkl,ml->jim", TS, G_inv, TS)
+    # Prediction-error covariance of beta[:q] + b_j from the inverse of Henderson's equations.
+    GHx = G_inv_H[:, :, :p]
+    C_ub = -GHx @ Axx_inv
+    C_uu = G_inv + np.einsum("jip,pr,jkr->jik", GHx, Axx_inv, GHx)
+    C_bu = np.einsum("ik,jkl->jil", TS, C_uu)
+    pev = np.einsum("jil,ml->jim", C_bu, TS)
+    cross = np.einsum("ik,jkr->jir", TS, C_ub)[:, :, :q]
+    pev = pev + Axx_inv[:q, :q][None, :, :] + cross + np.transpose(cross, (0, 2, 1))
+    team_pev = sigma2 * pev
+    team_cov = sigma2 * TS @ TS.T
+    n_team_theta = _n_team_theta(q)
+    theta_user = np.array([TS[0, 0], TS[1, 0], TS[1, 1]]) if q == 2 else TS[0].copy()
+    theta_out = np.r_[theta_user, theta[n_team_theta:]]
+    at_zero_bound = lower == 0
+    singular = bool(np.any(theta_out[at_zero_bound] < SINGULAR_TOL))
+    person_var = sigma2 * float(theta[-1]) ** 2 if design.n_persons > 0 else float("nan")
+    return REMLFit(
+        theta=theta_out,
+        beta=beta,
+        cov_beta=np.asarray(sigma2 * Axx_inv, dtype=np.float64),
+        sigma2=sigma2,
+        team_cov=team_cov,
+        person_var=person_var,
+        deviance=float(deviance),
+        team_re=team_re,
+        team_re_cov=team_re_cov,
+        team_pev=team_pev,
+        singular=singular,
+        converged=converged,
+        gradient=gradient,
+        n_evaluations=n_eval,
+    )
