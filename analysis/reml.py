@@ -425,9 +425,11 @@ def fit_reml(design: NestedDesign, *, starts: list[FloatArray] | None = None) ->
 
     Notes
     -----
-    Each start is run by L-BFGS-B with the analytic gradient of
-    :func:`reml_deviance_gradient` and lme4's bounds (diagonal elements of the factor at least
-    0, off-diagonal free); the best optimum is polished by a fresh L-BFGS-B run from it.
+    Each start is run by a bound-constrained truncated Newton method (scipy's TNC) with the
+    analytic gradient of :func:`reml_deviance_gradient` and lme4's bounds (diagonal elements of
+    the factor at least 0, off-diagonal free); the best optimum is polished by a further run
+    with a tighter tolerance. (TNC rather than L-BFGS-B: the latter calls multi-threaded BLAS
+    on tiny matrices, which is slow on a busy machine.)
     ``converged`` requires a finite deviance and every component of the projected gradient
     within ``2e-3`` in absolute value (lme4's ``check.conv.grad`` tolerance).
     """
@@ -442,24 +444,24 @@ def fit_reml(design: NestedDesign, *, starts: list[FloatArray] | None = None) ->
         n_eval += 1
         return reml_deviance_gradient(theta, design)
 
-    def run(start: FloatArray) -> optimize.OptimizeResult:
+    def run(start: FloatArray, ftol: float) -> optimize.OptimizeResult:
         return optimize.minimize(
             objective,
             start,
             jac=True,
-            method="L-BFGS-B",
+            method="TNC",
             bounds=bounds,
-            options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 1000},
+            options={"ftol": ftol, "gtol": 1e-8, "xtol": 1e-10, "maxfun": 3000},
         )
 
     best: optimize.OptimizeResult | None = None
     for start in starts if starts is not None else _starts(q, has_person):
-        result = run(np.maximum(np.asarray(start, dtype=float), lower))
+        result = run(np.maximum(np.asarray(start, dtype=float), lower), 1e-10)
         if best is None or result.fun < best.fun:
             best = result
     if best is None:
         raise ValueError("no starting values")
-    polish = run(best.x)
+    polish = run(best.x, 1e-14)
     if polish.fun <= best.fun:
         best = polish
     theta = np.maximum(np.asarray(best.x, dtype=float), lower)
