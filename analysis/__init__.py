@@ -6,6 +6,8 @@ It never imports the web stack, so it runs in a notebook on an exported study bu
 
 from analysis.agreement import agreement_table, awg, icc1, icc2, rwg, rwg_j, rwg_j_star
 from analysis.bundle import Bundle, BundleError, BundleProblem, read_bundle, write_bundle
+from analysis.growth import GrowthResult, fit_growth
+from analysis.interventions import code_interventions, intervention_effects
 from analysis.reliability import (
     AlphaResult,
     OmegaResult,
@@ -20,6 +22,10 @@ from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
 from analysis.scoring import item_matrix, scale_scores, score_scales
 
 __all__ = [
+    "GrowthResult",
+    "code_interventions",
+    "fit_growth",
+    "intervention_effects",
     "BROKERAGE_ROLES",
     "brokerage",
     "ei_index",
