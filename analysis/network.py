@@ -151,9 +151,10 @@ def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
     if not 0 <= min_coverage <= 1:
         raise ValueError(f"min_coverage must be between 0 and 1, got {min_coverage}")
     rows = []
-    ties = bundle.ties
+    no_ties = bundle.ties.iloc[0:0]
+    ties = dict(iter(bundle.ties.groupby(["team", "wave"], sort=False)))
     for (team, wave), roster in bundle.roster.groupby(["team", "wave"], sort=True):
-        edges = ties[(ties["team"] == team) & (ties["wave"] == wave)]
+        edges = ties.get((team, wave), no_ties)
         size = len(roster)
         responders = int(roster["responded"].sum())
         coverage = responders / size if size else 0.0

@@ -49,14 +49,9 @@ def item_matrix(
     [6.0, 6.0]
     """
     items = instrument.items
-    wide = responses.pivot_table(
-        index=list(KEYS),
-        columns="item",
-        values="value",
-        aggfunc="first",
-        dropna=False,
-        observed=True,
-    )
+    indexed = responses.set_index([*KEYS, "item"])["value"].astype(float)
+    indexed = indexed[~indexed.index.duplicated(keep="first")]
+    wide = indexed.unstack("item")
     wide = wide.reindex(columns=list(items))
     wide.columns.name = None
     if reverse:
