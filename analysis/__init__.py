@@ -18,10 +18,22 @@ from analysis.reliability import (
     reliability_table,
 )
 from analysis.rwg_null import rwg_null_quantile, rwg_null_variance
+from analysis.formation import (
+    VERDICTS,
+    assess_formation,
+    default_criteria,
+    formation_evidence,
+    formation_sensitivity,
+)
 from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
 from analysis.scoring import item_matrix, scale_scores, score_scales
 
 __all__ = [
+    "VERDICTS",
+    "assess_formation",
+    "default_criteria",
+    "formation_evidence",
+    "formation_sensitivity",
     "GrowthResult",
     "code_interventions",
     "fit_growth",
