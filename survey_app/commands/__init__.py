@@ -1,0 +1,1 @@
+"""The ``copkit`` commands, one small module per area; :mod:`survey_app.cli` registers them."""

@@ -1,0 +1,187 @@
+"""Database engines (SQLite with WAL, foreign keys and a busy timeout; PostgreSQL) and sessions."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+EXTENSION_KEY = "copkit.database"
+WRITE_LOCK_OPTION = "copkit_write_lock"
+_SESSION_KEY = "_copkit_db_session"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse a database URL, choosing psycopg 3 for a bare ``postgresql://`` or ``postgres://``.
+
+    Examples
+    --------
+    >>> normalise_url("postgres://u@db/copkit").render_as_string()
+    'postgresql+psycopg://u@db/copkit'
+    >>> normalise_url("sqlite:///tmp/x.sqlite3").drivername
+    'sqlite'
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` with copkit's connection settings.
+
+    SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
+    ``foreign_keys=ON`` and ``busy_timeout`` (a writer waits for the lock instead of failing);
+    SQLAlchemy, not the sqlite3 module, emits ``BEGIN`` so that reads are inside the
+    transaction too (serialisable), and a transaction started by :func:`begin_write` takes the
+    write lock at once (``BEGIN IMMEDIATE``). PostgreSQL connections are checked before use.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://user@host/db``).
+    busy_timeout_ms
+        How long a SQLite writer waits for another writer's lock.
+    echo
+        Log every statement.
+
+    Examples
+    --------
+    >>> engine = make_engine("sqlite://")
+    >>> with engine.connect() as connection:
+    ...     connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    1
+    >>> engine.dispose()
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    in_memory = parsed.database in (None, "", ":memory:")
+    options: dict[str, Any] = {}
+    if in_memory:
+        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    engine = create_engine(parsed, echo=echo, **options)
+    _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, wal=not in_memory)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, wal: bool) -> None:
+    """Install the connect and begin hooks that set SQLite's pragmas and transaction control."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.fetchall()
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_LOCK_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start ``session``'s transaction as a writer.
+
+    On SQLite this emits ``BEGIN IMMEDIATE``: the write lock is taken before the first read, so
+    two requests writing at once queue on the busy timeout instead of one failing with
+    "database is locked" when it tries to upgrade a read snapshot. On PostgreSQL it simply
+    starts the transaction (row locks and constraints do the rest).
+
+    Raises
+    ------
+    RuntimeError
+        If the session is already inside a transaction (commit or roll back first).
+
+    Examples
+    --------
+    >>> from sqlalchemy import text
+    >>> session = Session(make_engine("sqlite://"))
+    >>> begin_write(session)
+    >>> session.execute(text("SELECT 1")).scalar()
+    1
+    >>> session.close()
+    """
+    if session.in_transaction():
+        raise RuntimeError(
+            "begin_write() must start the transaction; commit or roll back the session first"
+        )
+    session.connection(execution_options={WRITE_LOCK_OPTION: True})
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """The engine and session factory of one app."""
+
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+class Database:
+    """The app's database: an engine per app and one session per application context.
+
+    Created unbound in :mod:`survey_app.extensions`; :meth:`init_app` builds the engine from
+    ``DATABASE_URL``. ``db.session`` is closed (and rolled back if uncommitted) when the
+    application context ends, i.e. after every request and CLI command.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine for ``app.config["DATABASE_URL"]`` and register the teardown."""
+        engine = make_engine(
+            app.config["DATABASE_URL"],
+            busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10_000)),
+            echo=bool(app.config.get("DATABASE_ECHO", False)),
+        )
+        app.extensions[EXTENSION_KEY] = _Bound(engine, sessionmaker(bind=engine))
+        app.teardown_appcontext(_close_session)
+
+    @staticmethod
+    def _bound(app: Flask | None = None) -> _Bound:
+        target = app if app is not None else current_app
+        try:
+            bound: _Bound = target.extensions[EXTENSION_KEY]
+        except KeyError:
+            raise RuntimeError("the database is not initialised for this app") from None
+        return bound
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine."""
+        return self._bound().engine
+
+    def engine_for(self, app: Flask) -> Engine:
+        """``app``'s engine, outside an application context (commands, tests)."""
+        return self._bound(app).engine
+
+    @property
+    def session(self) -> Session:
+        """The session of the current application context (created on first use)."""
+        session: Session | None = g.get(_SESSION_KEY)
+        if session is None:
+            session = self._bound().session_factory()
+            setattr(g, _SESSION_KEY, session)
+        return session
+
+    def dispose(self, app: Flask) -> None:
+        """Close every pooled connection of ``app``'s engine (tests, process shutdown)."""
+        self._bound(app).engine.dispose()
+
+
+def _close_session(exception: BaseException | None) -> None:
+    """Close the context's session; uncommitted work is rolled back."""
+    session: Session | None = g.pop(_SESSION_KEY, None)
+    if session is not None:
+        session.close()

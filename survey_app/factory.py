@@ -1,0 +1,113 @@
+"""The application factory: configuration, extensions, blueprints and error pages."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app
+from sqlalchemy.engine import make_url
+
+from survey_app.blueprints import admin, auth, dashboard, health, participate
+from survey_app.config import default_config, instance_secret_key
+from survey_app.errors import register_error_handlers
+from survey_app.extensions import csrf, db, login_manager
+from survey_app.models import User
+from survey_app.services import accounts
+
+INSTANCE_PATH_KEY = "INSTANCE_PATH"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the copkit web app.
+
+    Settings are layered: the defaults of :func:`survey_app.config.default_config`, then
+    environment variables prefixed ``COPKIT_`` (``COPKIT_DATABASE_URL``, ``COPKIT_MIN_CELL``, ...)
+    through :meth:`flask.Config.from_prefixed_env`, then ``config`` (tests). Nothing is read
+    before this function runs.
+
+    Parameters
+    ----------
+    config
+        Settings that win over the defaults and the environment. ``INSTANCE_PATH`` (or the
+        environment variable ``COPKIT_INSTANCE_PATH``) chooses the instance folder, where the
+        default SQLite database and the generated secret key live.
+
+    Returns
+    -------
+    flask.Flask
+        With the database, CSRF protection, Flask-Login, the blueprints and error pages set up.
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range (for example ``MIN_CELL`` below 1).
+    """
+    overrides = dict(config or {})
+    instance_path = overrides.pop(INSTANCE_PATH_KEY, None) or os.environ.get("COPKIT_INSTANCE_PATH")
+    app = Flask(
+        "survey_app",
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+    )
+    app.config.update(default_config(app.instance_path))
+    app.config.from_prefixed_env("COPKIT")
+    app.config.update(overrides)
+    _resolve_config(app)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    _init_login(app)
+
+    for blueprint in (participate.bp, admin.bp, dashboard.bp, auth.bp, health.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _resolve_config(app: Flask) -> None:
+    """Fill in settings that depend on others and check the ranges."""
+    config = app.config
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = not (config.get("TESTING") or config.get("DEBUG"))
+    for key, minimum in (("MIN_CELL", 1), ("REMINDER_LIMIT", 0), ("MAX_CONTENT_LENGTH", 1)):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"setting {key} must be a whole number >= {minimum}, not {value!r}")
+    url = make_url(str(config["DATABASE_URL"]))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database).resolve().parent
+        if folder == Path(app.instance_path).resolve():
+            folder.mkdir(parents=True, exist_ok=True)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def _init_login(app: Flask) -> None:
+    """Bind Flask-Login and tell it how to load a staff account from the session."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.index"
+    login_manager.user_loader(_load_user)
+
+
+def _load_user(user_id: str) -> User | None:
+    """The active user with this id, or None (a deactivated account is signed out)."""
+    try:
+        ident = int(user_id)
+    except ValueError:
+        return None
+    user = accounts.get_user(db.session, ident)
+    return user if user is not None and user.is_active else None
+
+
+def _security_headers(response: Response) -> Response:
+    """Headers every page carries: no sniffing, no framing, no referrer (links carry tokens)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    policy = current_app.config.get("CONTENT_SECURITY_POLICY")
+    if policy:
+        response.headers.setdefault("Content-Security-Policy", policy)
+    return response

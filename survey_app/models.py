@@ -1,0 +1,452 @@
+"""The copkit data model (DESIGN.md section 3) as typed SQLAlchemy 2 mappings."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Literal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
+
+ROLES: tuple[str, ...] = ("admin", "evaluator", "manager")
+"""Staff roles: admins run the installation, evaluators a study, managers see their teams."""
+
+WaveStatus = Literal["scheduled", "open", "closed"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (UTC), on every database.
+
+    Naive datetimes are refused: a time without a zone is a bug waiting for the clocks to change.
+    SQLite has no time-zone type, so the UTC wall time is stored there.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC (naive UTC on SQLite); refuse naive ones."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: copkit stores timezone-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored time as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base: named constraints (so migrations can drop them) and UTC timestamps."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Study(Base):
+    """One collaboration (e.g. a CLAHRC programme); its secret keys the respondent pseudonyms."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    secret: Mapped[str] = mapped_column(String(128), default=lambda: secrets.token_hex(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    themes: Mapped[list[Theme]] = relationship(
+        back_populates="study", cascade="all, delete-orphan", passive_deletes=True
+    )
+    members: Mapped[list[Member]] = relationship(
+        back_populates="study", cascade="all, delete-orphan", passive_deletes=True
+    )
+    waves: Mapped[list[Wave]] = relationship(
+        back_populates="study",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Wave.number",
+    )
+
+    def __repr__(self) -> str:
+        return f"Study(id={self.id!r}, name={self.name!r})"
+
+
+class Theme(Base):
+    """A clinical theme of a study (e.g. Heart Failure); teams belong to a theme."""
+
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    study: Mapped[Study] = relationship(back_populates="themes")
+    teams: Mapped[list[Team]] = relationship(
+        back_populates="theme", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Team(Base):
+    """An engineered community of practice; its study is its theme's study."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("theme_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    theme: Mapped[Theme] = relationship(back_populates="teams")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="team", cascade="all, delete-orphan", passive_deletes=True
+    )
+    interventions: Mapped[list[Intervention]] = relationship(
+        back_populates="team", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def study_id(self) -> int:
+        """The study the team belongs to (through its theme)."""
+        return self.theme.study_id
+
+
+class Member(Base):
+    """A person on a study's roster; the email (stored lowercased) is unique within the study."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("study_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    profession: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200))
+    organisation_type: Mapped[str] = mapped_column(String(100))
+
+    study: Mapped[Study] = relationship(back_populates="members")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("email")
+    def _lowercase_email(self, key: str, value: str) -> str:
+        return value.strip().lower()
+
+
+class Membership(Base):
+    """A member's place in a team (members may belong to several teams)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("member_id", "team_id"),
+        CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="left_after_joined"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    joined_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
+    left_on: Mapped[date | None] = mapped_column(Date)
+
+    member: Mapped[Member] = relationship(back_populates="memberships")
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="membership", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def is_current(self, on: date) -> bool:
+        """Whether the member belonged to the team on the given day."""
+        return self.joined_on <= on and (self.left_on is None or on <= self.left_on)
+
+
+class Wave(Base):
+    """One round of the survey in a study; its status follows from its dates (no scheduler)."""
+
+    __tablename__ = "waves"
+    __table_args__ = (
+        UniqueConstraint("study_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("closes > opens", name="closes_after_opens"),
+        CheckConstraint("instrument_version >= 1", name="instrument_version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    opens: Mapped[datetime]
+    closes: Mapped[datetime]
+    closed_early_at: Mapped[datetime | None]
+    instrument_id: Mapped[str] = mapped_column(String(100))
+    instrument_version: Mapped[int] = mapped_column(Integer)
+
+    study: Mapped[Study] = relationship(back_populates="waves")
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="wave", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def status(self, now: datetime | None = None) -> WaveStatus:
+        """``"scheduled"`` before it opens, ``"open"``, or ``"closed"`` (at closing or early close).
+
+        Parameters
+        ----------
+        now
+            A timezone-aware time; the current time when omitted.
+
+        Examples
+        --------
+        >>> from datetime import datetime, UTC
+        >>> wave = Wave(opens=datetime(2024, 3, 1, tzinfo=UTC), closes=datetime(2024, 3, 15, tzinfo=UTC))
+        >>> [wave.status(datetime(2024, 3, d, tzinfo=UTC)) for d in (1, 14, 15)]
+        ['open', 'open', 'closed']
+        >>> wave.status(datetime(2024, 2, 29, tzinfo=UTC))
+        'scheduled'
+        """
+        now = utcnow() if now is None else now
+        if now.tzinfo is None:
+            raise ValueError("status() needs a timezone-aware time")
+        if self.closed_early_at is not None and now >= self.closed_early_at:
+            return "closed"
+        if now < self.opens:
+            return "scheduled"
+        if now >= self.closes:
+            return "closed"
+        return "open"
+
+
+class Invitation(Base):
+    """One per (membership, wave); the link token is stored only as its SHA-256 hex digest."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("membership_id", "wave_id"),
+        CheckConstraint("reminded_count >= 0", name="reminded_count_nonnegative"),
+        CheckConstraint("current_page >= 0", name="current_page_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime | None]
+    reminded_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminded_at: Mapped[datetime | None]
+    send_error: Mapped[str | None] = mapped_column(Text)
+    consented_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    current_page: Mapped[int] = mapped_column(Integer, default=0)
+
+    membership: Mapped[Membership] = relationship(back_populates="invitations")
+    wave: Mapped[Wave] = relationship(back_populates="invitations")
+    response: Mapped[Response | None] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Response(Base):
+    """A respondent's answers to one invitation: a draft until ``submitted_at`` is set.
+
+    ``invitation_id`` is unique, so however many tabs submit, one row exists per invitation.
+    """
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="response")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+    ties: Mapped[list[Tie]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Answer(Base):
+    """A scored answer: the item id from the instrument and a numeric value (null = skipped)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Tie(Base):
+    """A knowledge tie named in the roster question: the respondent exchanged work knowledge with
+    ``alter_member``."""
+
+    __tablename__ = "ties"
+    __table_args__ = (UniqueConstraint("response_id", "alter_member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    alter_member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+
+    response: Mapped[Response] = relationship(back_populates="ties")
+    alter_member: Mapped[Member] = relationship()
+
+
+class Comment(Base):
+    """Free text, kept apart from scored answers and shown to evaluators only."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("response_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="comments")
+
+
+class Intervention(Base):
+    """Something done to help a team form (workshop, knowledge transfer associate, ...)."""
+
+    __tablename__ = "interventions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    team: Mapped[Team] = relationship(back_populates="interventions")
+
+
+class User(Base):
+    """A staff account. Evaluators and managers belong to a study; admins may not.
+
+    Provides the attributes Flask-Login needs (``get_id``, ``is_authenticated``, ...).
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'evaluator', 'manager')", name="role_known"),
+        CheckConstraint("role = 'admin' OR study_id IS NOT NULL", name="study_scoped"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    study: Mapped[Study | None] = relationship()
+    managed_teams: Mapped[list[ManagedTeam]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("email")
+    def _lowercase_email(self, key: str, value: str) -> str:
+        return value.strip().lower()
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Flask-Login: a loaded user is authenticated."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Flask-Login: a loaded user is not anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """Flask-Login: the id stored in the session cookie."""
+        return str(self.id)
+
+
+class ManagedTeam(Base):
+    """A team a manager may see (aggregates only)."""
+
+    __tablename__ = "managed_teams"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="managed_teams")
+    team: Mapped[Team] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did what to which object, when: every login, admin change, import, send and export."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="SET NULL"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(100))
+    object_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,1 @@
+"""Services: the data-access layer where every query lives; views and commands call these."""
