@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
+IntArray = npt.NDArray[np.integer[Any]]
 
 #: Tolerance of lme4's ``isSingular`` rule on the relative covariance factor.
 SINGULAR_TOL = 1e-4
