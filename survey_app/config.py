@@ -61,6 +61,7 @@ def default_config(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "MAIL_FROM": "copkit@localhost",
         "BASE_URL": "http://127.0.0.1:5000",
         "REMINDER_LIMIT": 2,
+        "TRUSTED_PROXIES": 0,
         "CONTENT_SECURITY_POLICY": (
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
             "form-action 'self'; base-uri 'none'; object-src 'none'"

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app
 from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_app.blueprints import admin, auth, dashboard, health, participate
 from survey_app.config import default_config, instance_secret_key
@@ -33,7 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config
         Settings that win over the defaults and the environment. ``INSTANCE_PATH`` (or the
         environment variable ``COPKIT_INSTANCE_PATH``) chooses the instance folder, where the
-        default SQLite database and the generated secret key live.
+        default SQLite database and the generated secret key live. ``TRUSTED_PROXIES`` (default
+        0) is the number of reverse proxies in front of the app whose ``X-Forwarded-*`` headers
+        are believed.
 
     Returns
     -------
@@ -64,6 +67,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.after_request(_security_headers)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:  # behind a load balancer: take the client address and scheme from it
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 
@@ -72,7 +80,13 @@ def _resolve_config(app: Flask) -> None:
     config = app.config
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = not (config.get("TESTING") or config.get("DEBUG"))
-    for key, minimum in (("MIN_CELL", 1), ("REMINDER_LIMIT", 0), ("MAX_CONTENT_LENGTH", 1)):
+    limits = (
+        ("MIN_CELL", 1),
+        ("REMINDER_LIMIT", 0),
+        ("MAX_CONTENT_LENGTH", 1),
+        ("TRUSTED_PROXIES", 0),
+    )
+    for key, minimum in limits:
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ValueError(f"setting {key} must be a whole number >= {minimum}, not {value!r}")

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from survey_app import migrate
 from survey_app.commands.runtime import app_for
 from survey_app.extensions import db
+
+_SURVEY_LINK = re.compile(r"(/s/)[^/?#\s]+")
+
+
+def redact_tokens(text: str) -> str:
+    """Replace the token of every survey link (``/s/<token>``) in ``text``; links are credentials.
+
+    Examples
+    --------
+    >>> redact_tokens("GET /s/Zk3q-9x/page/2?x=1 HTTP/1.1")
+    'GET /s/[token]/page/2?x=1 HTTP/1.1'
+    """
+    return _SURVEY_LINK.sub(r"\1[token]", text)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with survey-link tokens removed from the access log."""
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
+    ) -> dict[str, Any]:
+        """The access-log fields, with tokens redacted from the request line and path."""
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_tokens(atoms[key])
+        return atoms
 
 
 class CopkitServer(BaseApplication):
@@ -74,6 +105,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         "workers": workers,
         "worker_class": "sync",
         "accesslog": "-",
+        "logger_class": RedactingLogger,
         "errorlog": "-",
         "timeout": 60,
         "graceful_timeout": 10,
@@ -83,4 +115,4 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         "control_socket_disable": True,
     }
     click.echo(f"copkit serving on http://{host}:{port}/ with {workers} worker(s)", err=True)
-    CopkitServer(options, dict(obj) if isinstance(obj, dict) else None).run()
+    CopkitServer(options, dict(obj) if isinstance(obj, Mapping) else None).run()

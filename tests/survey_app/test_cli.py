@@ -236,28 +236,33 @@ def test_serve_answers_healthz(sqlite_template: Path, tmp_path: Path) -> None:
     server = subprocess.Popen(
         [_copkit(), "serve", "--port", str(port), "--workers", "1"],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     body = ""
+    token = "secret-token-Zk3q9x"
     try:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and server.poll() is None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                     body = r.read().decode()
-                    break
+                with pytest.raises(urllib.error.HTTPError):
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/s/{token}", timeout=2)
+                break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.2)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
-            _, errors = server.communicate(timeout=15)
+            log, errors = server.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-            _, errors = server.communicate()
+            log, errors = server.communicate()
     assert body.strip() == "ok", errors
+    assert '"GET /healthz HTTP/1.1" 200' in log
+    assert "/s/[token]" in log and token not in log + errors  # link tokens stay out of logs
     assert f"Listening at: http://127.0.0.1:{port}" in errors
     assert "warning" not in errors  # the schema was up to date
 

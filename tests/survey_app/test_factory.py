@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from flask import Flask, abort
+from flask import Flask, abort, request
 
 from survey_app.config import instance_secret_key
 from survey_app.extensions import db
@@ -179,6 +179,18 @@ def test_security_headers(sqlite_app: Flask) -> None:
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_client_address_through_trusted_proxies(tmp_path: Path, proxies: int, seen: str) -> None:
+    app = _app(tmp_path, TESTING=True, TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/whoami", view_func=lambda: request.remote_addr or "")
+    response = app.test_client().get(
+        "/whoami",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.get_data(as_text=True) == seen
 
 
 def test_stylesheet_is_served(sqlite_app: Flask) -> None:
