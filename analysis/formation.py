@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +108,16 @@ class FormationEvidence:
     practice_scales: tuple[str, ...]
     n_items: dict[str, int]
     options: int
+    cache: dict[tuple[str, tuple[int, ...], float], Any] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def formation_evidence(
-    bundle: Bundle, criteria: Mapping[str, Any] | None = None
+    bundle: Bundle,
+    criteria: Mapping[str, Any] | None = None,
+    *,
+    network: pd.DataFrame | None = None,
 ) -> FormationEvidence:
     """Compute the per team-wave evidence that :func:`assess_formation` judges.
 
@@ -121,6 +127,9 @@ def formation_evidence(
         A validated study bundle.
     criteria : mapping, optional
         Only ``practice.scales`` is used here (which scales count as practice).
+    network : DataFrame, optional
+        :func:`analysis.network_table` of the bundle made with ``min_coverage=0`` (coverage is
+        judged here against ``boundaries.min_network_coverage``), when already computed.
     """
     settings = _criteria(criteria)
     instrument = bundle.instrument
@@ -143,7 +152,9 @@ def formation_evidence(
     scale_columns = [s.id for s in instrument.scales]
     means = scores.groupby(["team", "wave"])[[*scale_columns, _PRACTICE, "identity_gap"]].mean()
     roster = bundle.roster.groupby(["team", "wave"]).agg(roster_size=("respondent", "size"))
-    network = network_table(bundle, min_coverage=0.0).set_index(["team", "wave"])
+    if network is None:
+        network = network_table(bundle, min_coverage=0.0)
+    network = network.set_index(["team", "wave"])
     team_waves = roster.join(means).join(rwg)
     team_waves["respondents"] = n_resp.reindex(team_waves.index).fillna(0).astype(int)
     team_waves["response_rate"] = team_waves["respondents"] / team_waves["roster_size"]
@@ -224,6 +235,77 @@ def _fmt(value: float, digits: int = 2) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _TeamFacts:
+    """What one team's verdict rests on, given which of its waves count (no thresholds)."""
+
+    first_wave: int
+    last_wave: int
+    respondents: int
+    level: float
+    practice: float
+    change: float
+    change_z: float
+    rwgs: dict[str, float]
+    nulls: dict[str, float]
+    icc_last: float
+    icc_first: float
+    collab: float
+    prof: float
+    gap_change: float
+    gap_z: float
+    gap_t: float
+    coverage: float
+    ratio: float
+    split: float
+
+
+def _team_facts(
+    team: str, waves: tuple[int, ...], evidence: FormationEvidence, quantile: float
+) -> _TeamFacts:
+    key = (team, waves, quantile)
+    cached = evidence.cache.get(key)
+    if cached is not None:
+        return cached
+    rows = evidence.team_waves
+    last = rows[(rows["team"] == team) & (rows["wave"] == waves[-1])].iloc[0]
+    people = evidence.respondents
+    people = people[(people["team"] == team) & people["wave"].isin(waves)]
+    change, change_z = _change(people, _PRACTICE)
+    gap_change, gap_z = _change(people, "identity_gap")
+    gaps = people.loc[people["wave"] == waves[-1], "identity_gap"].dropna()
+    gap_se = float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) >= 2 else float("nan")
+    n = int(last["respondents"])
+    facts = _TeamFacts(
+        first_wave=waves[0],
+        last_wave=waves[-1],
+        respondents=n,
+        level=min(float(last[s]) for s in evidence.practice_scales),
+        practice=float(last[_PRACTICE]),
+        change=change,
+        change_z=change_z,
+        rwgs={s: float(last[f"rwg_j_{s}"]) for s in evidence.practice_scales},
+        nulls={
+            s: rwg_null_quantile(n, evidence.n_items[s], evidence.options, quantile)
+            if n >= 2
+            else 1.0
+            for s in evidence.practice_scales
+        },
+        icc_last=float(evidence.icc1_by_wave.get(waves[-1], float("nan"))),
+        icc_first=float(evidence.icc1_by_wave.get(waves[0], float("nan"))),
+        collab=float(last["collaborative_identity"]),
+        prof=float(last["professional_identity"]),
+        gap_change=gap_change,
+        gap_z=gap_z,
+        gap_t=float(gaps.mean()) / gap_se if gap_se > 0 else float("nan"),
+        coverage=float(last["network_coverage"]),
+        ratio=float(last["cross_ratio_profession"]),
+        split=float(last["profession_icc1"]),
+    )
+    evidence.cache[key] = facts
+    return facts
+
+
 def _judge_team(
     team: str, evidence: FormationEvidence, settings: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -244,61 +326,37 @@ def _judge_team(
             f"{cov['min_response_rate']:.0%} of the roster"
         )
         return _finish(result, "insufficient_data", crit, reasons)
-    last = ok.iloc[-1]
-    first_wave, last_wave = int(ok["wave"].iloc[0]), int(last["wave"])
-    result["first_wave"], result["last_wave"] = first_wave, last_wave
+    waves = tuple(int(w) for w in ok["wave"])
+    f = _team_facts(team, waves, evidence, float(emer["null_quantile"]))
+    result["first_wave"], result["last_wave"] = f.first_wave, f.last_wave
 
-    level = min(float(last[s]) for s in evidence.practice_scales)
-    crit["practice_level"] = (level, prac["formed_mean"], level >= prac["formed_mean"])
+    crit["practice_level"] = (f.level, prac["formed_mean"], f.level >= prac["formed_mean"])
+    rose = bool(f.change >= prac["forming_change_sd"] and f.change_z >= prac["change_z"])
+    crit["practice_change"] = (f.change, prac["forming_change_sd"], rose)
 
-    people = evidence.respondents
-    people = people[(people["team"] == team) & people["wave"].isin(ok["wave"])]
-    change, change_z = _change(people, _PRACTICE)
-    rose = bool(change >= prac["forming_change_sd"] and change_z >= prac["change_z"])
-    crit["practice_change"] = (change, prac["forming_change_sd"], rose)
+    floor = max(emer["rwg_j_min"], *f.nulls.values())
+    agreed = all(f.rwgs[s] >= emer["rwg_j_min"] and f.rwgs[s] > f.nulls[s] for s in f.rwgs)
+    crit["agreement"] = (min(f.rwgs.values()), floor, agreed)
 
-    n = int(last["respondents"])
-    rwgs = {s: float(last[f"rwg_j_{s}"]) for s in evidence.practice_scales}
-    nulls = {
-        s: rwg_null_quantile(n, evidence.n_items[s], evidence.options, emer["null_quantile"])
-        if n >= 2
-        else 1.0
-        for s in evidence.practice_scales
-    }
-    floor = max(emer["rwg_j_min"], *nulls.values())
-    weakest = min(rwgs.values())
-    agreed = all(rwgs[s] >= emer["rwg_j_min"] and rwgs[s] > nulls[s] for s in rwgs)
-    crit["agreement"] = (weakest, floor, agreed)
+    rising = math.isnan(f.icc_first) or f.last_wave == f.first_wave or f.icc_last > f.icc_first
+    crit["icc1"] = (f.icc_last, emer["icc1_min"], bool(f.icc_last > emer["icc1_min"] and rising))
 
-    icc_last = float(evidence.icc1_by_wave.get(last_wave, float("nan")))
-    icc_first = float(evidence.icc1_by_wave.get(first_wave, float("nan")))
-    rising = math.isnan(icc_first) or last_wave == first_wave or icc_last > icc_first
-    crit["icc1"] = (icc_last, emer["icc1_min"], bool(icc_last > emer["icc1_min"] and rising))
-
-    collab, prof = float(last["collaborative_identity"]), float(last["professional_identity"])
-    gap_change, gap_z = _change(people, "identity_gap")
-    gaps = people.loc[people["wave"] == last_wave, "identity_gap"].dropna()
-    gap_se = float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) >= 2 else float("nan")
-    not_below = collab >= prof or (gap_se > 0 and float(gaps.mean()) / gap_se > -prac["change_z"])
-    identity_held = (collab >= ident["collaborative_mean"] and not_below) or bool(
-        gap_change >= ident["gap_rise"] and gap_z >= prac["change_z"]
+    not_below = f.collab >= f.prof or bool(f.gap_t > -prac["change_z"])
+    identity_held = (f.collab >= ident["collaborative_mean"] and not_below) or bool(
+        f.gap_change >= ident["gap_rise"] and f.gap_z >= prac["change_z"]
     )
-    crit["identity"] = (collab, ident["collaborative_mean"], identity_held)
+    crit["identity"] = (f.collab, ident["collaborative_mean"], identity_held)
 
-    coverage = float(last["network_coverage"])
-    ratio = float(last["cross_ratio_profession"])
-    assessed = coverage >= bound["min_network_coverage"] and not math.isnan(ratio)
+    assessed = f.coverage >= bound["min_network_coverage"] and not math.isnan(f.ratio)
     crit["boundaries"] = (
-        ratio if assessed else float("nan"),
+        f.ratio if assessed else float("nan"),
         bound["cross_ratio_min"],
-        bool(ratio >= bound["cross_ratio_min"]) if assessed else None,
+        bool(f.ratio >= bound["cross_ratio_min"]) if assessed else None,
     )
-
-    split = float(last["profession_icc1"])
     crit["profession_split"] = (
-        split,
+        f.split,
         encl["profession_icc1_min"],
-        bool(split >= encl["profession_icc1_min"]),
+        bool(f.split >= encl["profession_icc1_min"]),
     )
 
     def held(name: str) -> bool | None:
@@ -315,9 +373,9 @@ def _judge_team(
         and held("identity")
         and held("boundaries") is not False
     )
-    inward_identity = prof - collab >= encl["identity_gap"]
+    inward_identity = f.prof - f.collab >= encl["identity_gap"]
     inward = held("boundaries") is False or (held("boundaries") is None and inward_identity)
-    engaged = float(last[_PRACTICE]) >= encl["practice_min"]
+    engaged = f.practice >= encl["practice_min"]
     enclaves = not formed and engaged and bool(held("profession_split")) and inward
     if formed:
         verdict = "formed"
@@ -327,7 +385,7 @@ def _judge_team(
         verdict = "forming"
     else:
         verdict = "not_formed"
-    reasons.extend(_reasons(crit, collab, prof, last_wave))
+    reasons.extend(_reasons(crit, f.collab, f.prof, f.last_wave))
     return _finish(result, verdict, crit, reasons)
 
 
@@ -462,7 +520,10 @@ def assess_formation(
 
 
 def formation_sensitivity(
-    bundle: Bundle, criteria: Mapping[str, Any] | str | Path | None = None
+    bundle: Bundle,
+    criteria: Mapping[str, Any] | str | Path | None = None,
+    *,
+    evidence: FormationEvidence | None = None,
 ) -> pd.DataFrame:
     """Move each threshold down and up by its stated step and report which verdicts change.
 
@@ -478,7 +539,8 @@ def formation_sensitivity(
         (``team: old -> new`` list).
     """
     settings = _criteria(criteria)
-    evidence = formation_evidence(bundle, settings)
+    if evidence is None:
+        evidence = formation_evidence(bundle, settings)
     base = dict(
         assess_formation(bundle, settings, evidence=evidence)[["team", "verdict"]].to_numpy()
     )

@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.bundle import Bundle
 
-__all__ = ["BROKERAGE_ROLES", "brokerage", "ei_index", "network_table"]
+__all__ = ["BROKERAGE_ROLES", "brokerage", "ei_index", "mask_uncovered", "network_table"]
 
 BROKERAGE_ROLES = ("coordinator", "gatekeeper", "representative", "consultant", "liaison")
 
@@ -158,14 +158,12 @@ def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
         size = len(roster)
         responders = int(roster["responded"].sum())
         coverage = responders / size if size else 0.0
-        meaningful = coverage >= min_coverage and responders >= 2
         row: dict[str, object] = {
             "team": team,
             "wave": wave,
             "roster_size": size,
             "responders": responders,
             "coverage": coverage,
-            "meaningful": meaningful,
             "ties": len(edges),
         }
         measures: dict[str, float] = {}
@@ -183,7 +181,26 @@ def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
         roles = brokerage(graph, "profession").sum()
         for role in BROKERAGE_ROLES:
             measures[f"brokerage_{role}"] = float(roles[role])
-        for key, value in measures.items():
-            row[key] = value if meaningful else float("nan")
+        row.update(measures)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return mask_uncovered(pd.DataFrame(rows), min_coverage)
+
+
+_COUNTS = ("team", "wave", "roster_size", "responders", "coverage", "ties", "meaningful")
+
+
+def mask_uncovered(table: pd.DataFrame, min_coverage: float) -> pd.DataFrame:
+    """Blank (NaN) the measures of team-waves whose roster coverage is below ``min_coverage``.
+
+    Sets ``meaningful`` (coverage at least ``min_coverage`` and two or more responders); the
+    counts (roster size, responders, coverage, ties) are kept. Applying it to a table made with
+    ``min_coverage=0`` gives the table made with the stricter threshold.
+    """
+    out = table.copy()
+    meaningful = (out["coverage"] >= min_coverage) & (out["responders"] >= 2)
+    if "meaningful" not in out:
+        out.insert(5, "meaningful", meaningful)
+    out["meaningful"] = meaningful
+    measures = [c for c in out.columns if c not in _COUNTS]
+    out[measures] = out[measures].astype(float).where(meaningful, axis=0)
+    return out
