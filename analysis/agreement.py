@@ -288,6 +288,23 @@ def awg(x: pd.Series | np.ndarray | Sequence[float], low: float, high: float) ->
     return float(result)
 
 
+def _oneway_from_codes(y: np.ndarray, codes: np.ndarray) -> tuple[float, float, int, int]:
+    """MSB, MSW, N and G of a one-way ANOVA of ``y`` on integer group ``codes`` (0..G-1)."""
+    n_total = int(y.size)
+    if n_total == 0:
+        return float("nan"), float("nan"), 0, 0
+    counts = np.bincount(codes)
+    present = counts > 0
+    n_groups = int(present.sum())
+    if n_groups < 2 or n_total <= n_groups:
+        return float("nan"), float("nan"), n_total, n_groups
+    group_means = np.zeros(counts.size)
+    group_means[present] = np.bincount(codes, weights=y)[present] / counts[present]
+    ss_between = float(np.sum(counts[present] * (group_means[present] - y.mean()) ** 2))
+    ss_within = float(np.sum((y - group_means[codes]) ** 2))
+    return ss_between / (n_groups - 1), ss_within / (n_total - n_groups), n_total, n_groups
+
+
 def _oneway_anova(data: pd.DataFrame, value: str, group: str) -> tuple[float, float, int, int]:
     """Mean squares between and within groups, N and G of a one-way ANOVA."""
     if not isinstance(data, pd.DataFrame):
@@ -298,19 +315,24 @@ def _oneway_anova(data: pd.DataFrame, value: str, group: str) -> tuple[float, fl
     if not pd.api.types.is_numeric_dtype(data[value]):
         raise ValueError(f"column {value!r} must be numeric")
     frame = data[[group, value]].dropna()
-    y = frame[value].to_numpy(dtype=float)
-    groups = frame.groupby(group, sort=False, observed=True)[value]
-    counts = groups.count().to_numpy(dtype=float)
-    n_total, n_groups = int(y.size), int(counts.size)
-    if n_groups < 2 or n_total <= n_groups:
-        return float("nan"), float("nan"), n_total, n_groups
-    grand_mean = y.mean()
-    group_means = groups.mean().to_numpy(dtype=float)
-    ss_between = float(np.sum(counts * (group_means - grand_mean) ** 2))
-    ss_within = float(np.sum((y - groups.transform("mean").to_numpy(dtype=float)) ** 2))
-    ms_between = ss_between / (n_groups - 1)
-    ms_within = ss_within / (n_total - n_groups)
-    return ms_between, ms_within, n_total, n_groups
+    codes, _ = pd.factorize(frame[group])
+    return _oneway_from_codes(frame[value].to_numpy(dtype=float), np.asarray(codes))
+
+
+def _icc_from_anova(ms_between: float, ms_within: float, n_total: int, n_groups: int) -> float:
+    """ICC(1) with the mean group size N/G; nan where undefined."""
+    mean_size = n_total / n_groups if n_groups else float("nan")
+    denominator = ms_between + (mean_size - 1.0) * ms_within
+    if not np.isfinite(denominator) or denominator == 0:
+        return float("nan")
+    return (ms_between - ms_within) / denominator
+
+
+def _icc2_from_anova(ms_between: float, ms_within: float) -> float:
+    """ICC(2) = (MSB - MSW) / MSB; nan where undefined."""
+    if not np.isfinite(ms_between) or ms_between == 0:
+        return float("nan")
+    return (ms_between - ms_within) / ms_between
 
 
 def icc1(data: pd.DataFrame, value: str, group: str) -> float:
@@ -356,12 +378,7 @@ def icc1(data: pd.DataFrame, value: str, group: str) -> float:
     >>> round(icc1(data, "score", "team"), 4)
     0.7857
     """
-    ms_between, ms_within, n_total, n_groups = _oneway_anova(data, value, group)
-    mean_size = n_total / n_groups if n_groups else float("nan")
-    denominator = ms_between + (mean_size - 1.0) * ms_within
-    if not np.isfinite(denominator) or denominator == 0:
-        return float("nan")
-    return (ms_between - ms_within) / denominator
+    return _icc_from_anova(*_oneway_anova(data, value, group))
 
 
 def icc2(data: pd.DataFrame, value: str, group: str) -> float:
@@ -401,9 +418,7 @@ def icc2(data: pd.DataFrame, value: str, group: str) -> float:
     0.9167
     """
     ms_between, ms_within, _, _ = _oneway_anova(data, value, group)
-    if not np.isfinite(ms_between) or ms_between == 0:
-        return float("nan")
-    return (ms_between - ms_within) / ms_between
+    return _icc2_from_anova(ms_between, ms_within)
 
 
 def agreement_table(
@@ -499,57 +514,84 @@ def agreement_table(
             )
 
     keyed = scores_items.dropna(subset=[team, wave])
-    cells = pd.MultiIndex.from_frame(
-        keyed[[team, wave]].drop_duplicates().sort_values([team, wave])
-    )
+    # Integer codes: cell = team x wave (sorted), and team and wave on their own.
+    cell_code = keyed.groupby([team, wave], sort=True).ngroup().to_numpy()
+    cells = keyed[[team, wave]].iloc[np.unique(cell_code, return_index=True)[1]]
+    n_cells = len(cells)
+    team_code = np.asarray(pd.factorize(keyed[team])[0])
+    wave_code, wave_ids = pd.factorize(keyed[wave], sort=True)
+    wave_code = np.asarray(wave_code)
+    cell_wave = wave_code[np.unique(cell_code, return_index=True)[1]]
     tables: list[pd.DataFrame] = []
-    for scale, scale_items in items_by_scale.items():
+    for order, (scale, scale_items) in enumerate(items_by_scale.items()):
         items = list(scale_items)
         n_items = len(items)
-        complete = keyed.dropna(subset=items)
-        grouped = complete.groupby([team, wave], sort=True)[items]
-        size = grouped.size().reindex(cells, fill_value=0)
-        means = grouped.mean().reindex(cells)
-        variances = grouped.var(ddof=1).reindex(cells)
-        mean_var = variances.mean(axis=1).to_numpy(dtype=float, copy=True)
-        n = size.to_numpy(dtype=int)
-        mean_var[n < 2] = np.nan
-        awg_items = _awg_array(
-            means.to_numpy(dtype=float),
-            variances.to_numpy(dtype=float),
-            n[:, None],
-            float(low),
-            float(high),
+        values = keyed[items].to_numpy(dtype=float)
+        complete = ~np.isnan(values).any(axis=1)
+        values, codes = values[complete], cell_code[complete]
+        n = np.bincount(codes, minlength=n_cells)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = (
+                np.stack(
+                    [
+                        np.bincount(codes, weights=values[:, j], minlength=n_cells)
+                        for j in range(n_items)
+                    ],
+                    axis=1,
+                )
+                / n[:, None]
+            )
+            squares = (values - means[codes]) ** 2
+            variances = np.stack(
+                [
+                    np.bincount(codes, weights=squares[:, j], minlength=n_cells)
+                    for j in range(n_items)
+                ],
+                axis=1,
+            ) / (n[:, None] - 1)
+        variances[n < 2] = np.nan
+        means[n < 1] = np.nan
+        mean_var = variances.mean(axis=1)
+        awg_items = _awg_array(means, variances, n[:, None], float(low), float(high))
+        defined = np.isfinite(awg_items)
+        n_defined = defined.sum(axis=1)
+        awg_scale = np.full(n_cells, np.nan)
+        has_awg = n_defined > 0
+        awg_scale[has_awg] = (
+            np.where(defined, awg_items, 0.0).sum(axis=1)[has_awg] / n_defined[has_awg]
         )
-        awg_scale = pd.DataFrame(awg_items).mean(axis=1, skipna=True).to_numpy()
         null95 = {
             int(k): rwg_null_quantile(int(k), n_items, options, 0.95, null=null)
             for k in np.unique(n[n >= 2])
         }
+        scores = values.mean(axis=1)
+        row_wave = wave_code[complete]
+        row_team = team_code[complete]
+        icc_by_wave = np.full((len(wave_ids), 2), np.nan)
+        for w in range(len(wave_ids)):
+            in_wave = row_wave == w
+            anova = _oneway_from_codes(
+                scores[in_wave], np.unique(row_team[in_wave], return_inverse=True)[1]
+            )
+            icc_by_wave[w] = _icc_from_anova(*anova), _icc2_from_anova(anova[0], anova[1])
         table = pd.DataFrame(
             {
-                team: cells.get_level_values(0),
-                wave: cells.get_level_values(1),
+                team: cells[team].to_numpy(),
+                wave: cells[wave].to_numpy(),
                 "scale": scale,
                 "n": n,
                 "rwg_j": rwg_from_mean_variance(mean_var, n_items, null_variance),
                 "rwg_j_star": 1.0 - mean_var / null_variance,
                 "rwg_j_null95": [null95.get(int(k), np.nan) for k in n],
                 "awg": awg_scale,
+                "icc1": icc_by_wave[cell_wave, 0],
+                "icc2": icc_by_wave[cell_wave, 1],
+                "_cell": np.arange(n_cells),
+                "_order": order,
             }
         )
-        scored = pd.DataFrame(
-            {team: complete[team], wave: complete[wave], "score": complete[items].mean(axis=1)}
-        )
-        iccs = {
-            wave_id: (icc1(frame, "score", team), icc2(frame, "score", team))
-            for wave_id, frame in scored.groupby(wave, sort=True)
-        }
-        table["icc1"] = [iccs.get(w, (np.nan, np.nan))[0] for w in table[wave]]
-        table["icc2"] = [iccs.get(w, (np.nan, np.nan))[1] for w in table[wave]]
-        table["_order"] = len(tables)
         tables.append(table)
     columns = [team, wave, "scale", "n", "rwg_j", "rwg_j_star", "rwg_j_null95", "awg"]
     columns += ["icc1", "icc2"]
-    out = pd.concat(tables, ignore_index=True).sort_values([team, wave, "_order"], kind="stable")
+    out = pd.concat(tables, ignore_index=True).sort_values(["_cell", "_order"], kind="stable")
     return out[columns].reset_index(drop=True)

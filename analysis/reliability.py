@@ -62,7 +62,9 @@ class OmegaResult:
     loadings : pandas.Series
         Standardised factor loadings by item (sign chosen so that their sum is positive).
     uniquenesses : pandas.Series
-        Standardised unique variances by item (``1 - loading**2``).
+        Standardised unique variances by item: ``1 - loading**2``, except for a maximum
+        likelihood fit with a uniqueness held at its lower bound of 0.005 (a Heywood case),
+        where it is that fitted value.
     n : int
         Respondents used (rows with every item answered).
     estimator : str
@@ -76,8 +78,8 @@ class OmegaResult:
     estimator: str
 
 
-def _complete_items(items: pd.DataFrame, *, min_items: int = 2) -> pd.DataFrame:
-    """Validate an item frame and keep the rows with every item answered, as float."""
+def _complete_items(items: pd.DataFrame, *, min_items: int = 2) -> tuple[np.ndarray, pd.Index]:
+    """Validate an item frame; return the rows with every item answered (float) and the names."""
     if not isinstance(items, pd.DataFrame):
         raise ValueError(f"items must be a pandas DataFrame, got {type(items).__name__}")
     if items.shape[1] < min_items:
@@ -88,7 +90,8 @@ def _complete_items(items: pd.DataFrame, *, min_items: int = 2) -> pd.DataFrame:
     not_numeric = [str(c) for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
     if not_numeric:
         raise ValueError(f"item columns must be numeric; not numeric: {', '.join(not_numeric)}")
-    return items.dropna(how="any").astype(float)
+    values = items.to_numpy(dtype=float)
+    return values[~np.isnan(values).any(axis=1)], pd.Index(items.columns, name="item")
 
 
 def _alpha_from_cov(cov: np.ndarray) -> float:
@@ -165,11 +168,11 @@ def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> AlphaResult:
     """
     if not 0.0 < ci < 1.0:
         raise ValueError(f"ci must be in (0, 1), got {ci}")
-    complete = _complete_items(items)
-    n, k = complete.shape
+    values, _ = _complete_items(items)
+    n, k = values.shape
     if n < 2:
         return AlphaResult(float("nan"), float("nan"), float("nan"), n, k)
-    cov = np.cov(complete.to_numpy(), rowvar=False)
+    cov = np.cov(values, rowvar=False)
     alpha = _alpha_from_cov(cov)
     low, high = _feldt_interval(alpha, n, k, ci)
     return AlphaResult(alpha, low, high, n, k)
@@ -222,13 +225,9 @@ def item_total(items: pd.DataFrame) -> pd.DataFrame:
     b      0.903             0.933   3.4  1.517
     c      0.870             0.968   3.0  1.225
     """
-    complete = _complete_items(items)
-    n, k = complete.shape
-    names = complete.columns
-    out = pd.DataFrame(
-        np.nan, index=pd.Index(names, name="item"), columns=["r_drop", "alpha_if_deleted"]
-    )
-    values = complete.to_numpy()
+    values, names = _complete_items(items)
+    n, k = values.shape
+    out = pd.DataFrame(np.nan, index=names, columns=["r_drop", "alpha_if_deleted"])
     out["mean"] = values.mean(axis=0) if n >= 1 else np.nan
     if n < 2:
         out["sd"] = np.nan
@@ -259,42 +258,71 @@ def _ml_one_factor(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Minimises the concentrated discrepancy
     ``F(psi) = sum_{j>1} (theta_j - log theta_j - 1)`` over uniquenesses ``psi`` in
-    [0.005, 1], where ``theta`` are the eigenvalues of ``Psi^-1/2 R Psi^-1/2`` (largest
-    first), with the analytic gradient; the loadings follow from the leading eigenpair. This
-    is the same criterion and parametrisation as R's ``factanal``.
+    [0.005, 1], where ``theta`` are the eigenvalues of ``Psi^-1/2 R Psi^-1/2``; the loadings
+    follow from the leading eigenpair. This is the criterion and parametrisation of R's
+    ``factanal``. The minimiser is Joreskog's (1967) Newton-Raphson: analytic gradient
+    ``diag(lambda lambda' + Psi - R) / psi^2`` and the approximate Hessian
+    ``(Omega_2 Omega_2')^2 / (psi psi')`` (elementwise; ``Omega_2`` the eigenvectors of the
+    discarded eigenvalues), with step halving and the bounds active where the gradient pushes
+    out of them. Should it stall, L-BFGS-B finishes from where it stopped.
     """
     p = corr.shape[0]
+    diag = np.diag(corr)
 
-    def scaled_eig(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(psi: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         scale = 1.0 / np.sqrt(psi)
-        return np.linalg.eigh(corr * np.outer(scale, scale))  # ascending eigenvalues
+        theta, omega = np.linalg.eigh(corr * np.outer(scale, scale))  # ascending
+        rest = theta[:-1]
+        if rest[0] <= 0:
+            return float("inf"), np.zeros(p), np.eye(p), np.zeros(p)
+        value = float(np.sum(rest - np.log(rest)) - (p - 1))
+        lam = np.sqrt(psi) * omega[:, -1] * np.sqrt(max(theta[-1] - 1.0, 0.0))
+        grad = (lam**2 + psi - diag) / psi**2
+        discarded = omega[:, :-1] @ omega[:, :-1].T
+        return value, grad, discarded**2 / np.outer(psi, psi), lam
 
-    def loadings_of(psi: np.ndarray) -> np.ndarray:
-        values, vectors = scaled_eig(psi)
-        return np.sqrt(psi) * vectors[:, -1] * np.sqrt(max(values[-1] - 1.0, 0.0))
-
-    def objective(psi: np.ndarray) -> float:
-        values = np.linalg.eigvalsh(corr * np.outer(1.0 / np.sqrt(psi), 1.0 / np.sqrt(psi)))
-        rest = values[:-1]
-        return float(np.sum(rest - np.log(rest)) - (p - 1))
-
-    def gradient(psi: np.ndarray) -> np.ndarray:
-        lam = loadings_of(psi)
-        residual_diag = lam**2 + psi - np.diag(corr)
-        return np.asarray(residual_diag / psi**2)
-
-    inv_diag = np.diag(np.linalg.inv(corr))
-    start = np.clip((1.0 - 0.5 / p) / inv_diag, _PSI_LOWER, _PSI_UPPER)
-    fit = optimize.minimize(
-        objective,
-        start,
-        jac=gradient,
-        method="L-BFGS-B",
-        bounds=[(_PSI_LOWER, _PSI_UPPER)] * p,
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
-    )
-    lam = loadings_of(np.asarray(fit.x))
-    return lam, 1.0 - lam**2
+    psi = np.clip((1.0 - 0.5 / p) / np.diag(np.linalg.inv(corr)), _PSI_LOWER, _PSI_UPPER)
+    value, grad, hess, lam = evaluate(psi)
+    converged = False
+    for _ in range(200):
+        free = ~(((psi <= _PSI_LOWER) & (grad > 0)) | ((psi >= _PSI_UPPER) & (grad < 0)))
+        if not free.any() or np.max(np.abs(grad[free] * psi[free] ** 2)) < 1e-12:
+            converged = True
+            break
+        step = np.zeros(p)
+        try:
+            step[free] = -np.linalg.solve(hess[np.ix_(free, free)], grad[free])
+        except np.linalg.LinAlgError:
+            step[free] = -grad[free]
+        if not grad @ step < 0:
+            step = np.where(free, -grad, 0.0)
+        length = 1.0
+        while True:
+            candidate = np.clip(psi + length * step, _PSI_LOWER, _PSI_UPPER)
+            trial = evaluate(candidate)
+            if trial[0] <= value or length < 1e-10:
+                break
+            length /= 2.0
+        if trial[0] > value:
+            break
+        moved = float(np.max(np.abs(candidate - psi)))
+        psi = candidate
+        value, grad, hess, lam = trial
+        if moved < 1e-14:
+            converged = True
+            break
+    if not converged:
+        fit = optimize.minimize(
+            lambda x: evaluate(x)[0],
+            psi,
+            jac=lambda x: evaluate(x)[1],
+            method="L-BFGS-B",
+            bounds=[(_PSI_LOWER, _PSI_UPPER)] * p,
+            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
+        )
+        psi = np.asarray(fit.x)
+        lam = evaluate(psi)[3]
+    return lam, psi
 
 
 def _minres_one_factor(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +389,9 @@ def omega_total(items: pd.DataFrame, estimator: Literal["ml", "minres"] = "ml") 
     The factor model is fitted to the item correlation matrix :math:`R`. Maximum likelihood
     minimises :math:`F = \\log|\\Sigma| + \\operatorname{tr}(R\\Sigma^{-1}) - \\log|R| - p`
     with :math:`\\Sigma = \\lambda\\lambda' + \\Psi`, concentrated on the uniquenesses
-    (Joreskog, 1967; as R's ``factanal``), uniquenesses bounded to [0.005, 1]. ML is scale
+    and minimised by Joreskog's (1967) Newton-Raphson (the criterion of R's ``factanal``),
+    uniquenesses bounded to [0.005, 1] (lavaan leaves them unbounded, so the two differ only
+    in Heywood cases). ML is scale
     invariant, so the covariance-metric solution is :math:`\\lambda_i s_i`,
     :math:`\\psi_i s_i^2` (:math:`s_i` the item SDs) and
 
@@ -394,9 +424,8 @@ def omega_total(items: pd.DataFrame, estimator: Literal["ml", "minres"] = "ml") 
     """
     if estimator not in ("ml", "minres"):
         raise ValueError(f"estimator must be 'ml' or 'minres', got {estimator!r}")
-    complete = _complete_items(items, min_items=3)
-    n, k = complete.shape
-    names = pd.Index(complete.columns, name="item")
+    values, names = _complete_items(items, min_items=3)
+    n, k = values.shape
 
     def unfitted() -> OmegaResult:
         empty = pd.Series(np.nan, index=names, dtype=float)
@@ -404,7 +433,6 @@ def omega_total(items: pd.DataFrame, estimator: Literal["ml", "minres"] = "ml") 
 
     if n < k + 1:
         return unfitted()
-    values = complete.to_numpy()
     sd = values.std(axis=0, ddof=1)
     if np.any(sd <= 0):
         return unfitted()
@@ -485,8 +513,9 @@ def reliability_table(
     """
     _check_layout(items_wide, items_by_scale, wave)
     rows: list[dict[str, object]] = []
+    waves = list(items_wide.groupby(wave, sort=True))
     for scale, scale_items in items_by_scale.items():
-        for wave_id, frame in items_wide.groupby(wave, sort=True):
+        for wave_id, frame in waves:
             block = frame[list(scale_items)]
             res = cronbach_alpha(block)
             omega = omega_total(block).omega if len(scale_items) >= 3 else float("nan")
@@ -557,18 +586,28 @@ def item_total_table(
     3    d  -0.043   True
     """
     _check_layout(items_wide, items_by_scale, wave)
-    frames: list[pd.DataFrame] = []
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in ("scale", "wave", "item", "n")}
+    stats_parts: list[np.ndarray] = []
+    waves = list(items_wide.groupby(wave, sort=True))
     for scale, scale_items in items_by_scale.items():
-        for wave_id, frame in items_wide.groupby(wave, sort=True):
+        k = len(scale_items)
+        for wave_id, frame in waves:
             block = frame[list(scale_items)]
-            stats_ = item_total(block).reset_index()
-            stats_.insert(0, "wave", wave_id)
-            stats_.insert(0, "scale", scale)
-            stats_.insert(3, "n", int(block.notna().all(axis=1).sum()))
-            frames.append(stats_)
+            stats_ = item_total(block)
+            n = int((~np.isnan(block.to_numpy(dtype=float))).all(axis=1).sum())
+            parts["scale"].append(np.full(k, scale, dtype=object))
+            parts["wave"].append(np.full(k, wave_id, dtype=object))
+            parts["item"].append(np.asarray(stats_.index, dtype=object))
+            parts["n"].append(np.full(k, n))
+            stats_parts.append(stats_.to_numpy(dtype=float))
     columns = ["scale", "wave", "item", "n", "r_drop", "alpha_if_deleted", "mean", "sd", "weak"]
-    if not frames:
+    if not stats_parts:
         return pd.DataFrame(columns=columns)
-    out = pd.concat(frames, ignore_index=True)
-    out["weak"] = (out["r_drop"] < weak_below).fillna(False).astype(bool)
+    stacked = np.vstack(stats_parts)
+    out = pd.DataFrame({name: np.concatenate(chunks) for name, chunks in parts.items()})
+    out["wave"] = out["wave"].infer_objects()
+    for j, name in enumerate(["r_drop", "alpha_if_deleted", "mean", "sd"]):
+        out[name] = stacked[:, j]
+    with np.errstate(invalid="ignore"):
+        out["weak"] = stacked[:, 0] < weak_below
     return out[columns]

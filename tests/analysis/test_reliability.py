@@ -291,3 +291,21 @@ def test_flat_front_module_exports() -> None:
     assert an.cronbach_alpha is cronbach_alpha
     assert an.omega_total is omega_total
     assert {"cronbach_alpha", "item_total", "omega_total", "reliability_table"} <= set(an.__all__)
+
+
+def test_omega_ml_handles_a_heywood_case_at_the_bound() -> None:
+    """An item that almost duplicates the factor drives its uniqueness to the 0.005 bound."""
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=400)
+    items = pd.DataFrame(
+        {
+            "copy": common + 1e-3 * rng.normal(size=400),
+            "b": common + rng.normal(size=400),
+            "c": common + rng.normal(size=400),
+            "d": common + 1.5 * rng.normal(size=400),
+        }
+    )
+    res = omega_total(items)
+    assert res.uniquenesses["copy"] == pytest.approx(0.005, abs=1e-9)
+    assert (res.uniquenesses[["b", "c", "d"]] > 0.3).all()
+    assert 0.8 < res.omega < 1.0

@@ -1,0 +1,1 @@
+"""Benchmarks for copkit; each module has run() -> dict and writes bench/results/."""
