@@ -27,8 +27,16 @@ from analysis.formation import (
 )
 from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
 from analysis.scoring import item_matrix, scale_scores, score_scales
+from analysis.simulate import SimulatedStudy, simulate_study, write_simulated_study
+from analysis.power import PowerResult, power_analysis, power_table
 
 __all__ = [
+    "PowerResult",
+    "SimulatedStudy",
+    "power_analysis",
+    "power_table",
+    "simulate_study",
+    "write_simulated_study",
     "VERDICTS",
     "assess_formation",
     "default_criteria",
