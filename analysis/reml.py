@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize
 
 __all__ = [
     "NestedDesign",
@@ -408,6 +408,85 @@ def _projected_gradient(theta: FloatArray, design: NestedDesign, lower: FloatArr
     return np.where(at_bound, 0.0, gradient)
 
 
+@dataclass(frozen=True)
+class _Minimum:
+    x: FloatArray
+    fun: float
+    n_eval: int
+    success: bool
+
+
+def _minimize_box(
+    fun: Callable[[FloatArray], tuple[float, FloatArray]],
+    x0: FloatArray,
+    lower: FloatArray,
+    *,
+    gtol: float = 1e-5,
+    ftol: float = 1e-12,
+    max_iter: int = 500,
+) -> _Minimum:
+    """Minimise ``fun`` (value and gradient) subject to ``x >= lower`` by projected BFGS.
+
+    Variables at their bound with a gradient pushing outwards are held fixed; the others take
+    a quasi-Newton step (inverse-Hessian BFGS update, Shanno scaling of the first one) that is
+    projected onto the box and shortened until it satisfies the Armijo condition. Stops when
+    the projected gradient is within ``gtol`` or a step lowers ``fun`` by less than
+    ``ftol * max(1, |fun|)``. Written here because scipy's L-BFGS-B calls multi-threaded BLAS
+    on tiny matrices, which is slow on a busy machine, and TNC needs about twice the
+    evaluations.
+    """
+    n = x0.size
+    eye = np.eye(n)
+    x = np.maximum(np.asarray(x0, dtype=float), lower)
+    f, g = fun(x)
+    n_eval = 1
+    if not np.isfinite(f):
+        return _Minimum(x, f, n_eval, False)
+
+    def projected(x: FloatArray, g: FloatArray) -> FloatArray:
+        return np.where((x <= lower) & (g > 0), 0.0, g)
+
+    H = eye.copy()
+    scaled = False
+    for _ in range(max_iter):
+        pg = projected(x, g)
+        if float(np.max(np.abs(pg))) <= gtol:
+            return _Minimum(x, f, n_eval, True)
+        free = pg != 0
+        d = np.zeros(n)
+        d[free] = -(H[np.ix_(free, free)] @ g[free])
+        if not float(g @ d) < 0:
+            H = eye.copy()
+            scaled = False
+            d = -pg
+        t = 1.0 if scaled else min(1.0, 0.1 / float(np.max(np.abs(d))))
+        while True:
+            x_new = np.maximum(x + t * d, lower)
+            step = x_new - x
+            f_new, g_new = fun(x_new)
+            n_eval += 1
+            if f_new <= f + 1e-4 * float(g @ step):
+                break
+            t *= 0.5
+            if t < 1e-12:
+                return _Minimum(x, f, n_eval, float(np.max(np.abs(pg))) <= GRADIENT_TOL)
+        y = g_new - g
+        sy = float(step @ y)
+        if sy > 1e-12 * float(np.sqrt((step @ step) * (y @ y))):
+            if not scaled:
+                H = (sy / float(y @ y)) * eye
+                scaled = True
+            rho = 1.0 / sy
+            V = eye - rho * np.outer(step, y)
+            H = V @ H @ V.T + rho * np.outer(step, step)
+        decrease = f - f_new
+        x, f, g = x_new, f_new, g_new
+        if decrease <= ftol * max(1.0, abs(f)):
+            pg = projected(x, g)
+            return _Minimum(x, f, n_eval, float(np.max(np.abs(pg))) <= GRADIENT_TOL)
+    return _Minimum(x, f, n_eval, False)
+
+
 def fit_reml(design: NestedDesign, *, starts: list[FloatArray] | None = None) -> REMLFit:
     """Minimise the profiled REML deviance from several starts and keep the best optimum.
 
@@ -426,49 +505,54 @@ def fit_reml(design: NestedDesign, *, starts: list[FloatArray] | None = None) ->
 
     Notes
     -----
-    Each start is run by a bound-constrained truncated Newton method (scipy's TNC) with the
-    analytic gradient of :func:`reml_deviance_gradient` and lme4's bounds (diagonal elements of
-    the factor at least 0, off-diagonal free); the best optimum is polished by a further run
-    with a tighter tolerance. (TNC rather than L-BFGS-B: the latter calls multi-threaded BLAS
-    on tiny matrices, which is slow on a busy machine.)
-    ``converged`` requires a finite deviance and every component of the projected gradient
-    within ``2e-3`` in absolute value (lme4's ``check.conv.grad`` tolerance).
+    Each start is run by a projected BFGS method with the analytic gradient of
+    :func:`reml_deviance_gradient` and lme4's bounds (diagonal elements of the factor at least
+    0, off-diagonal free). The deviance depends on a diagonal element only through its square,
+    so a run that lands exactly on 0 sits at a stationary point; the best optimum is therefore
+    checked by moving each zero diagonal element to ``1e-3`` and, if that lowers the deviance,
+    the search resumes from there. ``converged`` requires a finite deviance and every component
+    of the projected gradient within ``2e-3`` in absolute value (lme4's ``check.conv.grad``
+    tolerance).
     """
     q = design.n_team_re
     has_person = design.n_persons > 0
     lower = _lower_bounds(q, has_person)
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
     n_eval = 0
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-        nonlocal n_eval
-        n_eval += 1
         return reml_deviance_gradient(theta, design)
 
-    def run(start: FloatArray, ftol: float) -> optimize.OptimizeResult:
-        return optimize.minimize(
-            objective,
-            start,
-            jac=True,
-            method="TNC",
-            bounds=bounds,
-            options={"ftol": ftol, "gtol": 1e-8, "xtol": 1e-10, "maxfun": 3000},
-        )
-
-    best: optimize.OptimizeResult | None = None
+    best: _Minimum | None = None
     for start in starts if starts is not None else _starts(q, has_person):
-        result = run(np.maximum(np.asarray(start, dtype=float), lower), 1e-10)
+        result = _minimize_box(objective, np.asarray(start, dtype=float), lower)
+        n_eval += result.n_eval
         if best is None or result.fun < best.fun:
             best = result
     if best is None:
         raise ValueError("no starting values")
-    polish = run(best.x, 1e-14)
-    if polish.fun <= best.fun:
-        best = polish
-    theta = np.maximum(np.asarray(best.x, dtype=float), lower)
+    for _ in range(3):
+        escape = _escape_from_zero(best, lower, design)
+        if escape is None:
+            break
+        result = _minimize_box(objective, escape, lower)
+        n_eval += result.n_eval + lower.size
+        if not result.fun < best.fun:
+            break
+        best = result
+    theta = np.maximum(best.x, lower)
     gradient = _projected_gradient(theta, design, lower)
     converged = bool(np.isfinite(best.fun)) and float(np.max(np.abs(gradient))) <= GRADIENT_TOL
     return _estimates(theta, design, lower, gradient, converged, n_eval)
+
+
+def _escape_from_zero(best: _Minimum, lower: FloatArray, design: NestedDesign) -> FloatArray | None:
+    """A point just off a zero diagonal element with a lower deviance, if there is one."""
+    for k in np.flatnonzero((lower == 0) & (best.x <= 0)):
+        trial = best.x.copy()
+        trial[k] = 1e-3
+        if reml_deviance(trial, design) < best.fun - 1e-10:
+            return trial
+    return None
 
 
 def _estimates(

@@ -14,7 +14,7 @@ from scipy import optimize
 from statsmodels.regression.mixed_linear_model import MixedLM
 
 from analysis import GrowthResult, fit_growth
-from analysis.reml import prepare_design, reml_deviance, reml_deviance_gradient
+from analysis.reml import fit_reml, prepare_design, reml_deviance, reml_deviance_gradient
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +255,20 @@ def test_analytic_gradient_matches_finite_differences() -> None:
         assert value == reml_deviance(np.array(theta), design)
         numeric = optimize.approx_fprime(np.array(theta), reml_deviance, 1e-7, design)
         np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-4)
+
+
+def test_a_start_on_the_zero_bound_escapes_to_the_interior_optimum() -> None:
+    # The deviance depends on a diagonal element of T only through its square, so a start at
+    # T22 = 0 is a stationary point; the fit must still find the non-singular optimum.
+    data = simulate(7, slope_sd=0.3)
+    persons = data.groupby(["team", "person"]).ngroup().to_numpy()
+    X = np.column_stack([np.ones(len(data)), data["wave"]])
+    design = prepare_design(data["y"].to_numpy(), X, X.copy(), data["team"].to_numpy(), persons)
+    default = fit_reml(design)
+    stuck_start = fit_reml(design, starts=[np.array([0.5, 0.1, 0.0, 1.0])])
+    assert not default.singular and not stuck_start.singular
+    assert stuck_start.deviance == pytest.approx(default.deviance, abs=1e-6)
+    np.testing.assert_allclose(stuck_start.theta, default.theta, rtol=1e-3)
 
 
 # --------------------------------------------------------------- statsmodels cross-checks --
