@@ -1,0 +1,1 @@
+"""Tests of the copkit command line run as commands."""

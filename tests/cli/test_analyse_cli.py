@@ -1,0 +1,93 @@
+"""``copkit simulate`` then ``copkit analyse``: the bundle round-trips into every result table."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+COPKIT = str(Path(sys.executable).with_name("copkit"))
+TABLES = (
+    "scores.csv",
+    "reliability.csv",
+    "item_total.csv",
+    "agreement.csv",
+    "growth.csv",
+    "team_trajectories.csv",
+    "interventions.csv",
+    "network.csv",
+    "formation.csv",
+    "sensitivity.csv",
+    "results.json",
+)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COPKIT, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    bundle, results = root / "bundle", root / "results"
+    made = run(
+        "simulate",
+        "--teams",
+        "6",
+        "--members",
+        "8",
+        "--waves",
+        "4",
+        "--seed",
+        "3",
+        "--out",
+        str(bundle),
+    )
+    assert made.returncode == 0, made.stderr
+    done = run("analyse", str(bundle), "--out", str(results))
+    assert done.returncode == 0, done.stderr
+    assert "analyse [7/7] done" in done.stderr
+    assert "analysed 6 teams over 4 waves" in done.stdout
+    return bundle, results
+
+
+def test_analyse_writes_every_table(analysed: tuple[Path, Path]) -> None:
+    bundle, results = analysed
+    for name in TABLES:
+        assert (results / name).is_file(), name
+    formation = pd.read_csv(results / "formation.csv")
+    assert list(formation.columns[:3]) == ["team", "verdict", "reasons"]
+    truth = pd.read_csv(bundle / "truth.csv")
+    assert set(formation["team"]) == set(truth["team"])
+    summary = json.loads((results / "results.json").read_text())
+    assert summary["instrument"] == "cop-health@1"
+    assert summary["waves"] == [1, 2, 3, 4]
+    assert set(summary["verdicts"]) == set(truth["team"])
+    growth = pd.read_csv(results / "growth.csv")
+    assert {"mutual_engagement", "collaborative_identity"} <= set(growth["scale"])
+
+
+def test_analyse_reads_a_zip_and_refuses_a_bad_bundle(
+    analysed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    bundle, _ = analysed
+    archive = shutil.make_archive(str(tmp_path / "study"), "zip", bundle)
+    assert run("analyse", archive, "--out", str(tmp_path / "z")).returncode == 0
+    broken = tmp_path / "broken"
+    shutil.copytree(bundle, broken)
+    (broken / "roster.csv").unlink()
+    bad = run("analyse", str(broken), "--out", str(tmp_path / "nothing"))
+    assert bad.returncode == 1
+    assert "roster.csv: required file is missing" in bad.stderr
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_simulate_rejects_bad_options(tmp_path: Path) -> None:
+    bad = run("simulate", "--teams", "0", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2
+    assert "--teams" in bad.stderr
