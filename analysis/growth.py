@@ -386,7 +386,10 @@ def fit_growth(
     if n_obs == 0:
         raise ValueError("no complete rows: outcome, time, covariates or identifiers all missing")
 
-    team_codes, team_labels = pd.factorize(frame[team], sort=True)
+    try:
+        team_codes, team_labels = pd.factorize(frame[team], sort=True)
+    except TypeError:  # labels of mixed types cannot be sorted: keep their order of appearance
+        team_codes, team_labels = pd.factorize(frame[team], sort=False)
     n_teams = len(team_labels)
     if n_teams < 2:
         raise ValueError(f"need at least 2 teams for a team random effect, found {n_teams}")
