@@ -250,7 +250,13 @@ class Wave(Base):
 
 
 class Invitation(Base):
-    """One per (membership, wave); the link token is stored only as its SHA-256 hex digest."""
+    """One per (membership, wave); the link token is stored only as its SHA-256 hex digest.
+
+    The token is derived from the app's secret key, the id and ``token_salt`` (see
+    :func:`survey_app.tokens.invitation_token`), so reminders can resend the same link.
+    ``send_claim`` marks the invitations a sending run has taken, so that two runs at once never
+    mail the same person twice.
+    """
 
     __tablename__ = "invitations"
     __table_args__ = (
@@ -263,6 +269,9 @@ class Invitation(Base):
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    send_claim: Mapped[str | None] = mapped_column(String(32))
+    send_claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     reminded_count: Mapped[int] = mapped_column(Integer, default=0)
     last_reminded_at: Mapped[datetime | None]
