@@ -1,9 +1,12 @@
-"""Invitation link tokens: 256 random bits, of which the database keeps only a SHA-256 digest."""
+"""Invitation link tokens (256 bits, derived by HMAC), of which the database keeps only a SHA-256 digest."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
+from typing import Protocol
 
 TOKEN_BYTES = 32
 
@@ -31,3 +34,74 @@ def hash_token(token: str) -> str:
     'ba7816bf8f01cfea'
     """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+INVITATION_TOKEN_CONTEXT = b"copkit-invitation:"
+
+
+class _Salted(Protocol):
+    """What a token is derived from: an invitation's id and its stored salt."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def token_salt(self) -> str: ...
+
+
+def new_token_salt() -> str:
+    """A fresh salt for an invitation (16 random bytes as 32 hex digits).
+
+    Examples
+    --------
+    >>> len(new_token_salt()), new_token_salt() == new_token_salt()
+    (32, False)
+    """
+    return secrets.token_hex(16)
+
+
+def invitation_token(invitation: _Salted, secret_key: str | bytes) -> str:
+    """The link token of an invitation, derived so that reminders and retries resend the same link.
+
+    The database keeps only ``hash_token(token)``; the token itself is recomputed when a mail is
+    sent, from the app's secret key, the invitation id and its random salt.
+
+    Notes
+    -----
+    ``token = base64url(HMAC-SHA256(secret_key, "copkit-invitation:" + id + ":" + salt))``
+    without padding (43 characters, 256 bits). Without the secret key the token cannot be
+    computed from the database; changing the key invalidates every link not yet used.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> invitation = SimpleNamespace(id=7, token_salt="00" * 16)
+    >>> token = invitation_token(invitation, "secret")
+    >>> len(token), token == invitation_token(invitation, "secret")
+    (43, True)
+    >>> token == invitation_token(invitation, "another secret")
+    False
+    """
+    if invitation.id is None:
+        raise ValueError("the invitation has no id yet; flush it before deriving its token")
+    if not invitation.token_salt:
+        raise ValueError(f"invitation {invitation.id} has no token salt")
+    key = secret_key.encode("utf-8") if isinstance(secret_key, str) else secret_key
+    if not key:
+        raise ValueError("an empty secret key cannot derive invitation tokens")
+    message = INVITATION_TOKEN_CONTEXT + f"{invitation.id}:{invitation.token_salt}".encode("ascii")
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def invitation_url(base_url: str, token: str) -> str:
+    """The survey link ``<base_url>/s/<token>`` sent to a respondent.
+
+    Examples
+    --------
+    >>> invitation_url("https://survey.example.org/", "abc")
+    'https://survey.example.org/s/abc'
+    """
+    if not base_url.startswith(("http://", "https://")):
+        raise ValueError(f"BASE_URL must start with http:// or https://, not {base_url!r}")
+    return f"{base_url.rstrip('/')}/s/{token}"

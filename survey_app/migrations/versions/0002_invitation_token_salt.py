@@ -24,9 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("token_salt", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("send_claim", sa.String(length=32), nullable=True))
-        batch_op.add_column(
-            sa.Column("send_claimed_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("send_claimed_at", sa.DateTime(timezone=True), nullable=True))
     invitations = sa.table("invitations", sa.column("id", sa.Integer), sa.column("token_salt"))
     connection = op.get_bind()
     for (invitation_id,) in connection.execute(sa.select(invitations.c.id)).all():
