@@ -61,6 +61,11 @@ def default_config(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "MAIL_FROM": "copkit@localhost",
         "BASE_URL": "http://127.0.0.1:5000",
         "REMINDER_LIMIT": 2,
+        "REMINDER_INTERVAL_HOURS": 72,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_IP": 50,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        "TIMEZONE": "Europe/London",
         "TRUSTED_PROXIES": 0,
         "CONTENT_SECURITY_POLICY": (
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
