@@ -207,24 +207,44 @@ def _pooled_sd(scores: pd.DataFrame, column: str) -> float:
 
 
 def _change(frame: pd.DataFrame, column: str) -> tuple[float, float]:
-    """Change first-to-last wave in pooled SDs, and its z against sampling noise.
+    """Change first-to-last wave in within-team SDs, and its z against sampling noise.
 
-    The slope :math:`b` is the weighted least-squares slope of the team-wave means
-    :math:`\\bar y_w` on wave with weights :math:`n_w / s^2` (their sampling precision), so
-    :math:`\\operatorname{Var}(b) = 1 / \\sum_w (n_w / s^2)(t_w - \\bar t)^2`; the change is
-    :math:`b (t_{last} - t_{first}) / s` and :math:`z = b / \\operatorname{SE}(b)`.
+    With :math:`s` the team's within-wave SD pooled over its waves, the slope :math:`b` is
+    estimated within persons (respondent fixed effects, so stable differences between members
+    do not count as noise): :math:`b = \\sum \\tilde t \\tilde y / \\sum \\tilde t^2` with
+    :math:`\\tilde t, \\tilde y` deviations from each respondent's own means, and
+    :math:`\\operatorname{SE}(b) = \\hat\\sigma_e / \\sqrt{\\sum \\tilde t^2}`. Where fewer than
+    three respondents answered twice, the weighted least-squares slope of the wave means
+    (weights :math:`n_w / s^2`) is used instead. The change is :math:`b (t_{last} -
+    t_{first}) / s` and :math:`z = b / \\operatorname{SE}(b)`.
     """
     data = frame.dropna(subset=[column])
     sd = _pooled_sd(data, column)
-    cells = data.groupby("wave")[column].agg(["mean", "size"])
-    if len(cells) < 2 or not sd > 0:
+    waves = np.sort(data["wave"].unique()).astype(float)
+    if len(waves) < 2 or not sd > 0:
         return float("nan"), float("nan")
-    t = cells.index.to_numpy(dtype=float)
-    weight = cells["size"].to_numpy(dtype=float) / sd**2
-    centre = (weight * t).sum() / weight.sum()
-    sxx = (weight * (t - centre) ** 2).sum()
-    slope = float((weight * (t - centre) * cells["mean"].to_numpy(dtype=float)).sum() / sxx)
-    return slope * (t[-1] - t[0]) / sd, slope * float(np.sqrt(sxx))
+    span = float(waves[-1] - waves[0])
+    repeated = data[data.groupby("respondent")["wave"].transform("nunique") >= 2]
+    persons = repeated["respondent"].nunique()
+    if persons >= 3 and len(repeated) - persons - 1 > 0:
+        t = repeated["wave"].astype(float)
+        y = repeated[column].astype(float)
+        t_dev = (t - t.groupby(repeated["respondent"]).transform("mean")).to_numpy()
+        y_dev = (y - y.groupby(repeated["respondent"]).transform("mean")).to_numpy()
+        sxx = float((t_dev**2).sum())
+        slope = float((t_dev * y_dev).sum() / sxx)
+        residual = float(((y_dev - slope * t_dev) ** 2).sum()) / (len(repeated) - persons - 1)
+        se = float(np.sqrt(residual / sxx)) if residual > 0 else float("nan")
+    else:
+        cells = data.groupby("wave")[column].agg(["mean", "size"])
+        tw = cells.index.to_numpy(dtype=float)
+        weight = cells["size"].to_numpy(dtype=float) / sd**2
+        centre = (weight * tw).sum() / weight.sum()
+        sxx = float((weight * (tw - centre) ** 2).sum())
+        slope = float((weight * (tw - centre) * cells["mean"].to_numpy(dtype=float)).sum() / sxx)
+        se = 1 / float(np.sqrt(sxx))
+    z = slope / se if se > 0 else float("inf") * np.sign(slope)
+    return slope * span / sd, float(z)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -338,13 +358,16 @@ def _judge_team(
     agreed = all(f.rwgs[s] >= emer["rwg_j_min"] and f.rwgs[s] > f.nulls[s] for s in f.rwgs)
     crit["agreement"] = (min(f.rwgs.values()), floor, agreed)
 
-    rising = math.isnan(f.icc_first) or f.last_wave == f.first_wave or f.icc_last > f.icc_first
-    crit["icc1"] = (f.icc_last, emer["icc1_min"], bool(f.icc_last > emer["icc1_min"] and rising))
+    icc_rising = math.isnan(f.icc_first) or f.last_wave == f.first_wave or f.icc_last > f.icc_first
+    crit["icc1"] = (
+        f.icc_last,
+        emer["icc1_min"],
+        bool(f.icc_last > emer["icc1_min"] and icc_rising),
+    )
 
     not_below = f.collab >= f.prof or bool(f.gap_t > -prac["change_z"])
-    identity_held = (f.collab >= ident["collaborative_mean"] and not_below) or bool(
-        f.gap_change >= ident["gap_rise"] and f.gap_z >= prac["change_z"]
-    )
+    rising = bool(f.gap_change >= ident["gap_rise"] and f.gap_z >= prac["change_z"])
+    identity_held = f.collab >= ident["collaborative_mean"] and (not_below or rising)
     crit["identity"] = (f.collab, ident["collaborative_mean"], identity_held)
 
     assessed = f.coverage >= bound["min_network_coverage"] and not math.isnan(f.ratio)
@@ -373,8 +396,7 @@ def _judge_team(
         and held("identity")
         and held("boundaries") is not False
     )
-    inward_identity = f.prof - f.collab >= encl["identity_gap"]
-    inward = held("boundaries") is False or (held("boundaries") is None and inward_identity)
+    inward = held("boundaries") is False or f.prof - f.collab >= encl["identity_gap"]
     engaged = f.practice >= encl["practice_min"]
     enclaves = not formed and engaged and bool(held("profession_split")) and inward
     if formed:
@@ -463,11 +485,12 @@ def assess_formation(
       least ``boundaries.cross_ratio_min`` of its random-mixing expectation.
     - ``uniprofessional_enclaves``: not formed, yet members engage (practice composite at
       least ``enclaves.practice_min``), practice ratings split along professional lines
-      (ICC(1) of the practice composite with profession as the group, within the team, at
-      least ``enclaves.profession_icc1_min``) and knowledge ties stay inside professions
-      (below ``boundaries.cross_ratio_min``; where ties could not be assessed, professional
-      identification exceeding collaborative by ``enclaves.identity_gap`` stands in): the
-      pattern Kislov describes.
+      (ICC(1) of the practice composite with profession as the group, within the team, over
+      professions with two or more respondents, at least ``enclaves.profession_icc1_min``),
+      and either knowledge ties stay inside professions (below ``boundaries.cross_ratio_min``)
+      or professional identification exceeds collaborative by ``enclaves.identity_gap``: the
+      pattern Kislov describes. Judged before ``forming``: a siloed team whose scores rise is
+      still siloed.
     - ``forming``: otherwise, if practice rose by at least ``practice.forming_change_sd``
       within-team SDs (the team's within-wave SD pooled over its waves) from the first to
       the last wave and beyond sampling noise
