@@ -6,8 +6,17 @@ It never imports the web stack, so it runs in a notebook on an exported study bu
 
 from analysis.agreement import agreement_table, awg, icc1, icc2, rwg, rwg_j, rwg_j_star
 from analysis.bundle import Bundle, BundleError, BundleProblem, read_bundle, write_bundle
+from analysis.formation import (
+    VERDICTS,
+    assess_formation,
+    default_criteria,
+    formation_evidence,
+    formation_sensitivity,
+)
 from analysis.growth import GrowthResult, fit_growth
 from analysis.interventions import code_interventions, intervention_effects
+from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
+from analysis.power import PowerResult, power_analysis, power_table
 from analysis.reliability import (
     AlphaResult,
     OmegaResult,
@@ -18,52 +27,41 @@ from analysis.reliability import (
     reliability_table,
 )
 from analysis.rwg_null import rwg_null_quantile, rwg_null_variance
-from analysis.formation import (
-    VERDICTS,
-    assess_formation,
-    default_criteria,
-    formation_evidence,
-    formation_sensitivity,
-)
-from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
 from analysis.scoring import item_matrix, scale_scores, score_scales
 from analysis.simulate import SimulatedStudy, simulate_study, write_simulated_study
-from analysis.power import PowerResult, power_analysis, power_table
 
 __all__ = [
-    "PowerResult",
-    "SimulatedStudy",
-    "power_analysis",
-    "power_table",
-    "simulate_study",
-    "write_simulated_study",
-    "VERDICTS",
-    "assess_formation",
-    "default_criteria",
-    "formation_evidence",
-    "formation_sensitivity",
-    "GrowthResult",
-    "code_interventions",
-    "fit_growth",
-    "intervention_effects",
     "BROKERAGE_ROLES",
-    "brokerage",
-    "ei_index",
-    "network_table",
+    "VERDICTS",
     "AlphaResult",
     "Bundle",
     "BundleError",
     "BundleProblem",
+    "GrowthResult",
     "OmegaResult",
+    "PowerResult",
+    "SimulatedStudy",
     "agreement_table",
+    "assess_formation",
     "awg",
+    "brokerage",
+    "code_interventions",
     "cronbach_alpha",
+    "default_criteria",
+    "ei_index",
+    "fit_growth",
+    "formation_evidence",
+    "formation_sensitivity",
     "icc1",
     "icc2",
+    "intervention_effects",
     "item_matrix",
     "item_total",
     "item_total_table",
+    "network_table",
     "omega_total",
+    "power_analysis",
+    "power_table",
     "read_bundle",
     "reliability_table",
     "rwg",
@@ -73,5 +71,7 @@ __all__ = [
     "rwg_null_variance",
     "scale_scores",
     "score_scales",
+    "simulate_study",
     "write_bundle",
+    "write_simulated_study",
 ]
