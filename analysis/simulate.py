@@ -11,10 +11,10 @@ Teams and people.
     Team ``j`` (``j = 1..J``) belongs to a theme (the first half of the teams to Heart Failure, the
     second half to Chronic Kidney Disease) and has a kind ``k(j)`` in ``formed``, ``forming``,
     ``uniprofessional_enclaves``, ``not_formed`` (``kinds`` assigned in turn). It starts with
-    ``n_j = max(4, round(M * U(0.7, 1.3)))`` members drawn from 3 to 5 professions (nurse, GP,
-    pharmacist, consultant, academic, manager, KTA = knowledge transfer associate) and from the
-    team's local organisations (the university, one acute trust, two general practices; the
-    organisation type follows from the profession). A share ``overlap`` of the places is taken
+    ``n_j = max(4, round(M * U(0.7, 1.3)))`` members drawn from 3 to 5 professions (2 to 3 in
+    enclave teams; nurse, GP, pharmacist, consultant, academic, manager, KTA = knowledge
+    transfer associate) and from the team's local organisations (the university, one acute
+    trust, two general practices; the organisation type follows from the profession). A share ``overlap`` of the places is taken
     by a member of another team of the same theme, so about that share of people are in two
     teams. From wave 2 on each membership ends with probability ``attrition`` per wave
     (geometric duration) and ``Binomial(n_j, attrition)`` new members join each team.
@@ -51,7 +51,7 @@ Identity (collaborative, professional, organisational).
     practices and -0.3 for the university (GP practices are loosely coupled business units).
 
 Items.
-    Item ``q`` of a scale, with loading ``lambda_q ~ U(0.8, 1.1)`` and offset
+    Item ``q`` of a scale, with loading ``lambda_q ~ U(0.85, 1.15)`` and offset
     ``tau_q ~ N(0, 0.15^2)`` drawn once per study, is answered
     ``y = clip(round(4 + tau_q + lambda_q (eta - 4) + epsilon), 1, 7)``,
     ``epsilon ~ N(0, 0.6^2)``; reverse-keyed items are written reversed (``8 - y``), so scoring
@@ -71,7 +71,18 @@ Interventions.
     cycling through ``3 .. W - 1`` (at least two waves before and one after); none when
     ``W < 4``.
 
-The per-kind constants are in :data:`KIND_PROFILES`; ``truth`` records each team's drawn values.
+Kinds (constants in :data:`KIND_PROFILES`; ``truth`` records each team's drawn values).
+    ``formed``: practice high and flat (``a = 5.8``), small within-team spread (0.45),
+    collaborative identification (5.8) above professional (5.0), dense ties across professions.
+    ``forming``: practice starts at 3.5 and rises ``min(0.3, 1 / (W - 1))`` per wave, spread
+    falls from 1.2 to 0.7 (agreement rises), collaborative identification rises 0.15 per wave
+    from 4.2, ties sparse but densifying. ``uniprofessional_enclaves``: practice high (5.5)
+    and tight within professions (0.4) but profession offsets up to +-1.2 split the team;
+    professional identification (6.0) far above collaborative (3.8); ties almost only inside
+    professions. ``not_formed``: practice low and flat (3.5), wide spread (1.6), weak
+    collaborative identification (3.4), sparse ties. An intervention adds to any kind, so a
+    not-formed or forming team it lifts may legitimately be judged one step further on; the
+    expected verdict in ``truth`` is the kind.
 """
 
 from __future__ import annotations
@@ -139,8 +150,9 @@ class KindProfile:
     intercept : float
         ``a_k``, mean latent practice at wave 1 (1..7 metric).
     slope : float
-        ``b_k``, change per wave; for ``forming`` capped at ``1.2 / (W - 1)`` so the team ends
-        just under the formed threshold of 5.
+        ``b_k``, change per wave; for ``forming`` capped at ``1.0 / (W - 1)`` so the team rises
+        about one point over the study, ending near 4.5, below the formed threshold of 5
+        unless an intervention lifts it.
     sigma_start, sigma_end : float
         Within-team SD of the person practice effect at the first and the last wave.
     profession_spread : float
@@ -174,12 +186,12 @@ class KindProfile:
 #: Generating constants per team kind.
 KIND_PROFILES: dict[str, KindProfile] = {
     "formed": KindProfile(
-        intercept=5.5,
+        intercept=5.8,
         slope=0.0,
         sigma_start=0.45,
         sigma_end=0.45,
         profession_spread=0.0,
-        collaborative=5.6,
+        collaborative=5.8,
         professional=5.0,
         organisational=4.6,
         collaborative_slope=0.0,
@@ -202,11 +214,11 @@ KIND_PROFILES: dict[str, KindProfile] = {
         tie_trend=0.15,
     ),
     "uniprofessional_enclaves": KindProfile(
-        intercept=5.3,
+        intercept=5.5,
         slope=0.0,
         sigma_start=0.4,
         sigma_end=0.4,
-        profession_spread=1.5,
+        profession_spread=1.2,
         collaborative=3.8,
         professional=6.0,
         organisational=5.0,
@@ -440,9 +452,11 @@ class SimulatedStudy:
         ``intervention_wave`` (NaN if none), ``intervention_kind`` (empty if none),
         ``practice_intercept`` (``a_k + alpha_j``, latent practice at wave 1),
         ``practice_slope`` (``b_k + beta_j`` per wave), ``level_change`` (``Delta_j``),
-        ``slope_change`` (``gamma_j``), ``within_sd_start``, ``within_sd_end``,
-        ``collaborative_identity``, ``professional_identity`` (latent means at wave 1) and
-        ``expected_verdict`` (the kind).
+        ``slope_change`` (``gamma_j``), ``practice_change`` (``mu_jW - mu_j1``, the latent
+        team-mean change over the study, intervention included), ``within_sd_start``,
+        ``within_sd_end``, ``collaborative_identity``, ``professional_identity`` (latent means
+        at wave 1) and ``expected_verdict`` (the kind; an intervention can lift a not-formed
+        team into a real rise, which the formation assessment may rightly call forming).
     teams : DataFrame
         ``team``, ``theme``, ``kind``, ``intervention_wave``, ``intervention_kind``.
     people : DataFrame
@@ -540,9 +554,17 @@ def _team_names(theme_of: list[str]) -> list[str]:
 
 
 def _staff_teams(
-    rng: np.random.Generator, n_teams: int, members: int, themes: list[str], overlap: float
+    rng: np.random.Generator,
+    n_teams: int,
+    members: int,
+    themes: list[str],
+    kinds: list[str],
+    overlap: float,
 ) -> tuple[_People, list[list[int]], list[tuple[str, ...]], list[dict[str, list[str]]], list[int]]:
-    """Team palettes, local organisations and the wave-1 members (with overlap)."""
+    """Team palettes, local organisations and the wave-1 members (with overlap).
+
+    Enclave teams draw 2-3 professions (so each profession is a sizeable group), others 3-5.
+    """
     people = _People([], [], [], [])
     rosters: list[list[int]] = []
     palettes: list[tuple[str, ...]] = []
@@ -551,7 +573,9 @@ def _staff_teams(
     weights = _PROFESSION_WEIGHTS / _PROFESSION_WEIGHTS.sum()
     for j in range(n_teams):
         size = max(4, round(members * rng.uniform(0.7, 1.3)))
-        k = int(rng.integers(3, 6))
+        k = int(rng.integers(2, 4)) if kinds[j] == "uniprofessional_enclaves" else int(
+            rng.integers(3, 6)
+        )
         chosen = rng.choice(len(PROFESSIONS), size=k, replace=False, p=weights)
         palette = tuple(PROFESSIONS[int(c)] for c in sorted(chosen))
         practices = rng.choice(len(_PRACTICES), size=2, replace=False)
@@ -737,7 +761,7 @@ def simulate_study(
     team_theme = [THEMES[min(len(THEMES) - 1, j * len(THEMES) // teams)] for j in range(teams)]
     team_name = _team_names(team_theme)
     profiles = [KIND_PROFILES[k] for k in team_kind]
-    forming_slope = min(0.3, 1.2 / max(1, waves - 1))
+    forming_slope = min(0.3, 1.0 / max(1, waves - 1))
     team_intercept = np.array([p.intercept for p in profiles]) + rng.normal(
         0.0, _TEAM_SD_INTERCEPT, teams
     )
@@ -765,7 +789,7 @@ def simulate_study(
 
     # -- people and memberships ----------------------------------------------------------------
     people, rosters, palettes, local_orgs, sizes = _staff_teams(
-        rng, teams, members, team_theme, overlap
+        rng, teams, members, team_theme, team_kind, overlap
     )
     m_person: list[int] = []
     m_team: list[int] = []
@@ -880,7 +904,7 @@ def simulate_study(
         rs = inst_scale.response_scale
         centre = (rs.min + rs.max) / 2.0
         for item in inst_scale.items:
-            loading = rng.uniform(0.8, 1.1)
+            loading = rng.uniform(0.85, 1.15)
             tau = rng.normal(0.0, 0.15)
             # a scale this model does not generate is answered around the centre
             eta = np.full(n_resp, centre) if base is None else base[resp_rows]
@@ -985,6 +1009,12 @@ def simulate_study(
     truth["practice_slope"] = team_slope
     truth["level_change"] = level
     truth["slope_change"] = slope_change
+    post_last = has_int & (waves >= start)
+    truth["practice_change"] = (
+        team_slope * (waves - 1)
+        + np.where(post_last, level, 0.0)
+        + np.where(post_last, slope_change * (waves - start), 0.0)
+    )
     truth["within_sd_start"] = [p.sigma_start for p in profiles]
     truth["within_sd_end"] = [p.sigma_end for p in profiles]
     truth["collaborative_identity"] = team_collab

@@ -213,10 +213,17 @@ def test_tie_signatures_by_kind(study: SimulatedStudy) -> None:
     cross = (ties["source"].map(profession) != ties["target"].map(profession))
     share = cross.groupby(ties["team"].map(kind)).mean()
     assert share["uniprofessional_enclaves"] < 0.3 < share["formed"]
-    per_responder = ties.groupby(ties["team"].map(kind)).size() / study.bundle.roster[
-        study.bundle.roster["responded"]].groupby(study.bundle.roster["team"].map(kind)).size()
-    assert per_responder["formed"] > 2 * per_responder["forming"]
-    assert per_responder["forming"] > per_responder["not_formed"]
+    # density: ties over the possible (respondent, other roster member) pairs
+    roster = study.bundle.roster
+    sizes = roster.groupby(["wave", "team"]).agg(n=("respondent", "size"),
+                                                 responders=("responded", "sum"))
+    team_kind = kind.to_dict()
+    possible = (sizes["responders"] * (sizes["n"] - 1)).groupby(
+        sizes.index.get_level_values("team").map(team_kind)).sum()
+    density = ties.groupby(ties["team"].map(kind)).size() / possible
+    assert density["formed"] > 0.35 and density["formed"] > 1.5 * density["forming"]
+    assert density["forming"] > density["not_formed"]
+    assert density["not_formed"] < 0.1
 
 
 def test_effect_is_visible_in_team_means() -> None:
