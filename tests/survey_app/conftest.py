@@ -28,6 +28,7 @@ from survey_app.database import make_engine
 from survey_app.extensions import db
 from survey_app.factory import create_app
 from survey_app.models import Base
+from tests.survey_app.survey_fixtures import SurveySetup, build_survey
 
 POSTGRES_URL = os.environ.get(
     "COPKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -215,3 +216,10 @@ def session(app: Flask) -> Iterator[Session]:
     """``db.session`` inside an application context of :func:`app`."""
     with app.app_context():
         yield db.session
+
+
+@pytest.fixture
+def survey_setup(app: Flask) -> SurveySetup:
+    """The participant-survey test data (see :mod:`tests.survey_app.survey_fixtures`)."""
+    with app.app_context():
+        return build_survey(db.session)

@@ -1,0 +1,18 @@
+"""The consent form shown before the first question."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
+
+CONSENT_MESSAGE = "Tick the box to say you agree to take part, or close this page if you do not"
+
+
+class ConsentForm(FlaskForm):
+    """Agreement to take part: no consent, no questions."""
+
+    agree = BooleanField(
+        "I have read this information and agree to take part",
+        validators=[DataRequired(message=CONSENT_MESSAGE)],
+    )

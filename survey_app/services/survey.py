@@ -1,0 +1,526 @@
+"""Taking part in a survey: finding an invitation by its link, saving pages, submitting once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from instruments import Instrument
+from survey_app.database import begin_write
+from survey_app.models import (
+    Answer,
+    Comment,
+    Invitation,
+    Member,
+    Membership,
+    Response,
+    Tie,
+    Wave,
+    utcnow,
+)
+from survey_app.services.errors import ServiceError
+from survey_app.services.questionnaire import Page, pages_for
+from survey_app.tokens import hash_token
+
+LinkState = Literal["unknown", "scheduled", "open", "closed", "submitted"]
+"""What a survey link can do now: nothing (unknown, not open yet, closed, used) or take answers."""
+
+COMMENT_MAX_LENGTH = 4000
+"""The longest free-text answer kept (characters)."""
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+class AlreadySubmitted(ServiceError):  # noqa: N818 (a state, not a failure of the caller)
+    """The invitation's response has been submitted: nothing more can be saved through the link."""
+
+
+class LinkNotOpen(ServiceError):  # noqa: N818
+    """The link cannot take answers now (unknown, not open yet, or closed)."""
+
+
+class InvalidAnswers(ServiceError):
+    """Answers that the page does not ask, values off the scale, or people outside the team."""
+
+
+class Incomplete(ServiceError):
+    """A page that must be complete is not; ``page_number`` is the first such page."""
+
+    def __init__(self, message: str, page_number: int) -> None:
+        super().__init__(message)
+        self.page_number = page_number
+
+
+@dataclass(frozen=True)
+class Alter:
+    """A member the respondent can name in the roster question (never the respondent)."""
+
+    member_id: int
+    name: str
+    profession: str
+
+
+@dataclass(frozen=True)
+class PageAnswers:
+    """What one page submit carries, as plain data.
+
+    Attributes
+    ----------
+    rated : Mapping[str, int | None]
+        Item id to value; ``None`` is "Prefer not to answer"; an absent item is unanswered.
+    ties : frozenset of int or None
+        The member ids named in the roster question; the empty set is "None of these" and
+        ``None`` means the question was not answered (or is not on the page).
+    comments : Mapping[str, str]
+        Comment id to text (an empty text removes a comment).
+    """
+
+    rated: Mapping[str, int | None] = field(default_factory=dict)
+    ties: frozenset[int] | None = None
+    comments: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredAnswers:
+    """The answers saved so far on a draft (or submitted) response."""
+
+    rated: Mapping[str, float | None]
+    ties: frozenset[int]
+    comments: Mapping[str, str]
+    roster_answered: bool
+
+
+@dataclass(frozen=True)
+class Survey:
+    """An invitation found by its link, in a given state, with the questionnaire it uses.
+
+    For an unknown link only ``state`` is set.
+    """
+
+    state: LinkState
+    invitation: Invitation | None = None
+    instrument: Instrument | None = None
+    pages: tuple[Page, ...] = ()
+
+    @property
+    def open(self) -> bool:
+        """Whether the link takes answers now."""
+        return self.state == "open"
+
+    def _invitation(self) -> Invitation:
+        if self.invitation is None:
+            raise LinkNotOpen("this link does not belong to an invitation")
+        return self.invitation
+
+    @property
+    def team_name(self) -> str:
+        """The name of the team the questions are about."""
+        return self._invitation().membership.team.name
+
+    @property
+    def wave(self) -> Wave:
+        """The wave the invitation belongs to."""
+        return self._invitation().wave
+
+    @property
+    def consented(self) -> bool:
+        """Whether the respondent agreed to take part."""
+        return self._invitation().consented_at is not None
+
+    @property
+    def resume_page(self) -> int:
+        """The page to continue at: the furthest page reached (1 once consent is given)."""
+        invitation = self._invitation()
+        return min(max(invitation.current_page, 1), len(self.pages))
+
+    def page(self, number: int) -> Page | None:
+        """Page ``number`` (1-based), or None when there is no such page."""
+        return self.pages[number - 1] if 1 <= number <= len(self.pages) else None
+
+    def may_open(self, number: int) -> bool:
+        """Whether page ``number`` may be shown: consent given and every earlier page done."""
+        return self.consented and 1 <= number <= self.resume_page
+
+
+def _state(invitation: Invitation, now: datetime) -> LinkState:
+    """Submitted wins over the wave's dates: the respondent learns their answers arrived."""
+    if invitation.submitted_at is not None:
+        return "submitted"
+    status = invitation.wave.status(now)
+    return "open" if status == "open" else status
+
+
+def _lookup(session: Session, token: str, *, lock: bool, now: datetime | None) -> Survey:
+    if not _TOKEN.match(token):
+        return Survey("unknown")
+    query = (
+        select(Invitation)
+        .where(Invitation.token_hash == hash_token(token))
+        .options(
+            joinedload(Invitation.wave),
+            joinedload(Invitation.membership).joinedload(Membership.team),
+        )
+    )
+    if lock:
+        query = query.with_for_update(of=Invitation)
+    invitation = session.scalars(query).unique().one_or_none()
+    if invitation is None:
+        return Survey("unknown")
+    wave = invitation.wave
+    instrument, pages = pages_for(wave.instrument_id, wave.instrument_version)
+    state = _state(invitation, utcnow() if now is None else now)
+    return Survey(state, invitation, instrument, pages)
+
+
+def find(session: Session, token: str, *, now: datetime | None = None) -> Survey:
+    """Look a survey link up (read only).
+
+    Parameters
+    ----------
+    session
+        A database session.
+    token
+        The token from the link ``/s/<token>``; only its SHA-256 digest is compared.
+    now
+        The time that decides whether the wave is open (default: now).
+
+    Returns
+    -------
+    Survey
+        ``state`` is ``"unknown"`` for a malformed token or one matching no invitation.
+    """
+    return _lookup(session, token, lock=False, now=now)
+
+
+def find_for_update(session: Session, token: str, *, now: datetime | None = None) -> Survey:
+    """Start a write transaction and look the link up with its invitation row locked.
+
+    Every change made through a link runs inside this lock (``BEGIN IMMEDIATE`` on SQLite,
+    ``SELECT ... FOR UPDATE`` on PostgreSQL), so two tabs saving or submitting at the same
+    moment are applied one after the other and the second sees the first's result. The
+    caller commits (through :func:`give_consent`, :func:`save_page` or :func:`submit`) or
+    rolls back.
+
+    Raises
+    ------
+    RuntimeError
+        If ``session`` is already in a transaction.
+    """
+    begin_write(session)
+    return _lookup(session, token, lock=True, now=now)
+
+
+def alters(session: Session, survey: Survey) -> list[Alter]:
+    """The people the roster question lists: the team's other members invited in this wave.
+
+    The list matches the wave's roster (everyone invited), so every tie names someone in it.
+    Ordered by name.
+    """
+    invitation = survey._invitation()
+    own = invitation.membership
+    rows = session.execute(
+        select(Member.id, Member.name, Member.profession)
+        .join(Membership, Membership.member_id == Member.id)
+        .join(Invitation, Invitation.membership_id == Membership.id)
+        .where(
+            Membership.team_id == own.team_id,
+            Invitation.wave_id == invitation.wave_id,
+            Member.id != own.member_id,
+        )
+        .order_by(func.lower(Member.name), Member.id)
+    ).all()
+    return [Alter(member_id, name, profession) for member_id, name, profession in rows]
+
+
+def _response(session: Session, invitation: Invitation) -> Response | None:
+    return session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+
+
+def network_page_number(survey: Survey) -> int | None:
+    """The number of the roster page, if the questionnaire has one."""
+    return next((page.number for page in survey.pages if page.kind == "network"), None)
+
+
+def stored_answers(session: Session, survey: Survey) -> StoredAnswers:
+    """Everything saved so far for the link, to fill the pages in again."""
+    invitation = survey._invitation()
+    roster_page = network_page_number(survey)
+    roster_answered = roster_page is not None and invitation.current_page > roster_page
+    response = _response(session, invitation)
+    if response is None:
+        return StoredAnswers({}, frozenset(), {}, roster_answered)
+    return StoredAnswers(
+        rated={answer.item_id: answer.value for answer in response.answers},
+        ties=frozenset(tie.alter_member_id for tie in response.ties),
+        comments={comment.item_id: comment.text for comment in response.comments},
+        roster_answered=roster_answered,
+    )
+
+
+def _require_open(survey: Survey, session: Session) -> Invitation:
+    """The invitation of an open link; otherwise roll back (releasing the lock) and raise."""
+    if survey.state == "open" and survey.invitation is not None:
+        return survey.invitation
+    session.rollback()
+    if survey.state == "submitted":
+        raise AlreadySubmitted("this survey has already been submitted")
+    raise LinkNotOpen(f"this survey link is {survey.state}")
+
+
+def give_consent(session: Session, survey: Survey, *, now: datetime | None = None) -> None:
+    """Record consent (once) and open the first page; commits.
+
+    ``survey`` must come from :func:`find_for_update` in this session.
+    """
+    invitation = _require_open(survey, session)
+    if invitation.consented_at is None:
+        invitation.consented_at = utcnow() if now is None else now
+    invitation.current_page = max(invitation.current_page, 1)
+    session.commit()
+
+
+def is_complete(page: Page, answers: PageAnswers) -> bool:
+    """Whether ``answers`` answer every required question of ``page``.
+
+    Every rated item needs a value or "Prefer not to answer"; the roster question needs names
+    or "None of these"; comments are optional.
+    """
+    if page.kind == "rated":
+        return all(question.id in answers.rated for question in page.questions)
+    if page.kind == "network":
+        return answers.ties is not None
+    return True
+
+
+def _check(page: Page, answers: PageAnswers, allowed_alters: set[int]) -> None:
+    """Refuse anything the page does not ask or allow (the forms check first; this is the
+    data layer's own guarantee that nothing invalid is stored)."""
+    problems: list[str] = []
+    valid = {question.id: {value for value, _ in question.options} for question in page.questions}
+    for item_id, value in answers.rated.items():
+        if item_id not in valid:
+            problems.append(f"{item_id} is not asked on page {page.number}")
+        elif value is not None and value not in valid[item_id]:
+            problems.append(f"{value} is not an answer to {item_id}")
+    if answers.ties is not None:
+        if page.kind != "network":
+            problems.append(f"page {page.number} has no roster question")
+        elif not answers.ties <= allowed_alters:
+            problems.append("a person named is not in this team's roster for this wave")
+    comment_ids = {comment.id for comment in page.comments}
+    for comment_id, text in answers.comments.items():
+        if comment_id not in comment_ids:
+            problems.append(f"{comment_id} is not asked on page {page.number}")
+        elif len(text) > COMMENT_MAX_LENGTH:
+            problems.append(f"{comment_id} is longer than {COMMENT_MAX_LENGTH} characters")
+    if problems:
+        raise InvalidAnswers("; ".join(problems))
+
+
+def _draft(session: Session, invitation: Invitation, now: datetime) -> Response:
+    """The invitation's draft response, created on first use (one per invitation, enforced by
+    the UNIQUE constraint on ``responses.invitation_id``)."""
+    response = _response(session, invitation)
+    if response is None:
+        try:
+            with session.begin_nested():
+                response = Response(invitation_id=invitation.id, created_at=now, updated_at=now)
+                session.add(response)
+        except IntegrityError:  # another request created it first
+            response = _response(session, invitation)
+            if response is None:
+                raise
+        if invitation.started_at is None:
+            invitation.started_at = now
+    if response.submitted_at is not None:
+        raise AlreadySubmitted("this survey has already been submitted")
+    return response
+
+
+def _store(session: Session, response: Response, page: Page, answers: PageAnswers) -> None:
+    """Replace what ``response`` holds for ``page`` with ``answers`` (the page's full state)."""
+    if page.kind == "rated":
+        existing = {answer.item_id: answer for answer in response.answers}
+        for question in page.questions:
+            answer = existing.get(question.id)
+            if question.id not in answers.rated:
+                if answer is not None:
+                    session.delete(answer)
+                continue
+            value = answers.rated[question.id]
+            stored = None if value is None else float(value)
+            if answer is None:
+                session.add(Answer(response=response, item_id=question.id, value=stored))
+            else:
+                answer.value = stored
+    elif page.kind == "network":
+        wanted = answers.ties or frozenset()
+        for tie in list(response.ties):
+            if tie.alter_member_id not in wanted:
+                session.delete(tie)
+        have = {tie.alter_member_id for tie in response.ties}
+        for member_id in sorted(wanted - have):
+            session.add(Tie(response=response, alter_member_id=member_id))
+    else:
+        existing_comments = {comment.item_id: comment for comment in response.comments}
+        for question in page.comments:
+            text = answers.comments.get(question.id, "").strip()
+            comment = existing_comments.get(question.id)
+            if not text:
+                if comment is not None:
+                    session.delete(comment)
+            elif comment is None:
+                session.add(Comment(response=response, item_id=question.id, text=text))
+            else:
+                comment.text = text
+
+
+def _allowed_alters(session: Session, survey: Survey, page: Page) -> set[int]:
+    if page.kind != "network":
+        return set()
+    return {alter.member_id for alter in alters(session, survey)}
+
+
+def save_page(
+    session: Session,
+    survey: Survey,
+    number: int,
+    answers: PageAnswers,
+    *,
+    forward: bool,
+    now: datetime | None = None,
+) -> int:
+    """Save page ``number``'s answers on the draft response and move on or back; commits.
+
+    Parameters
+    ----------
+    session
+        The session in which ``survey`` was found with :func:`find_for_update`.
+    survey
+        An open link whose respondent has consented.
+    number
+        The page being saved.
+    answers
+        The page's answers: they replace what was saved for this page before.
+    forward
+        ``True`` for "Continue" (the page must be complete), ``False`` for "Back" (a partly
+        answered page is kept as it is).
+    now
+        The time recorded as the start of answering (default: now).
+
+    Returns
+    -------
+    int
+        The page to show next.
+
+    Raises
+    ------
+    AlreadySubmitted, LinkNotOpen
+        The link cannot take answers.
+    InvalidAnswers
+        Something the page does not ask or allow; nothing is saved.
+    Incomplete
+        ``forward`` with a required answer missing; nothing is saved.
+    """
+    invitation = _require_open(survey, session)
+    page = survey.page(number)
+    try:
+        if page is None or not survey.may_open(number):
+            raise Incomplete(f"page {number} cannot be answered yet", survey.resume_page)
+        _check(page, answers, _allowed_alters(session, survey, page))
+        complete = is_complete(page, answers)
+        if forward and not complete:
+            raise Incomplete(f"page {number} has unanswered questions", number)
+    except ServiceError:
+        session.rollback()
+        raise
+    moment = utcnow() if now is None else now
+    response = _draft(session, invitation, moment)
+    _store(session, response, page, answers)
+    response.updated_at = moment
+    if forward:
+        invitation.current_page = max(invitation.current_page, min(number + 1, len(survey.pages)))
+        target = number + 1
+    else:
+        if not complete:  # later pages stay locked until this one is complete again
+            invitation.current_page = min(invitation.current_page, number)
+        target = max(number - 1, 1)
+    session.commit()
+    return min(target, len(survey.pages))
+
+
+def _first_incomplete(session: Session, survey: Survey, response: Response) -> int | None:
+    answered = {answer.item_id for answer in response.answers}
+    for page in survey.pages:
+        if page.kind == "rated" and any(q.id not in answered for q in page.questions):
+            return page.number
+    return None
+
+
+def submit(
+    session: Session,
+    survey: Survey,
+    answers: PageAnswers,
+    *,
+    now: datetime | None = None,
+) -> datetime:
+    """Save the last page and submit the response, all in one transaction; commits.
+
+    Exactly once: the invitation row is locked (see :func:`find_for_update`), the database
+    allows one response per invitation (UNIQUE ``invitation_id``), and ``submitted_at`` is set
+    by a conditional update (``WHERE submitted_at IS NULL``); a second submit, from the same
+    tab or another, raises :class:`AlreadySubmitted` and changes nothing.
+
+    Returns
+    -------
+    datetime
+        When the response was submitted.
+
+    Raises
+    ------
+    AlreadySubmitted, LinkNotOpen, InvalidAnswers, Incomplete
+        As for :func:`save_page`; on any of them nothing is saved.
+    """
+    invitation = _require_open(survey, session)
+    last = len(survey.pages)
+    page = survey.page(last)
+    moment = utcnow() if now is None else now
+    try:
+        if page is None or not survey.may_open(last):
+            raise Incomplete("the last page cannot be answered yet", survey.resume_page)
+        _check(page, answers, _allowed_alters(session, survey, page))
+        if not is_complete(page, answers):
+            raise Incomplete(f"page {last} has unanswered questions", last)
+        response = _draft(session, invitation, moment)
+        _store(session, response, page, answers)
+        session.flush()
+        missing = _first_incomplete(session, survey, response)
+        if missing is not None:
+            raise Incomplete(f"page {missing} has unanswered questions", missing)
+        done = session.execute(
+            update(Response)
+            .where(Response.id == response.id, Response.submitted_at.is_(None))
+            .values(submitted_at=moment, is_complete=True, updated_at=moment)
+        )
+        marked = session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.submitted_at.is_(None))
+            .values(submitted_at=moment)
+        )
+        if done.rowcount != 1 or marked.rowcount != 1:  # type: ignore[attr-defined]
+            raise AlreadySubmitted("this survey has already been submitted")
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise AlreadySubmitted("this survey has already been submitted") from error
+    except ServiceError:
+        session.rollback()
+        raise
+    return moment
