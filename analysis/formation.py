@@ -90,7 +90,9 @@ class FormationEvidence:
     Attributes
     ----------
     team_waves : DataFrame
-        One row per team x wave: ``roster_size``, ``respondents``, ``response_rate``, the team
+        One row per team x wave: ``roster_size``, ``respondents`` (with a practice score),
+        ``n_<scale>`` (respondents with every item of a practice scale, whom its rwg(j) uses),
+        ``response_rate``, the team
         mean of every scale, ``practice`` (mean of the practice scales), ``rwg_j_<scale>`` for
         each practice scale, ``rwg_j_practice`` (all practice items) and
         ``profession_icc1`` (ICC(1) of practice with profession as the group, within the team),
@@ -147,7 +149,7 @@ def formation_evidence(
     table = agreement_table(items, {**by_scale, _PRACTICE: all_practice}, options)
     rwg = table.pivot_table(index=["team", "wave"], columns="scale", values="rwg_j", dropna=False)
     rwg.columns = [f"rwg_j_{c}" for c in rwg.columns]
-    n_resp = table[table["scale"] == _PRACTICE].set_index(["team", "wave"])["n"]
+    complete = table.pivot_table(index=["team", "wave"], columns="scale", values="n")
 
     scale_columns = [s.id for s in instrument.scales]
     means = scores.groupby(["team", "wave"])[[*scale_columns, _PRACTICE, "identity_gap"]].mean()
@@ -156,7 +158,10 @@ def formation_evidence(
         network = network_table(bundle, min_coverage=0.0)
     network = network.set_index(["team", "wave"])
     team_waves = roster.join(means).join(rwg)
-    team_waves["respondents"] = n_resp.reindex(team_waves.index).fillna(0).astype(int)
+    scored = scores.groupby(["team", "wave"])[_PRACTICE].count()
+    team_waves["respondents"] = scored.reindex(team_waves.index).fillna(0).astype(int)
+    for scale_id in practice_scales:
+        team_waves[f"n_{scale_id}"] = complete[scale_id].reindex(team_waves.index).fillna(0)
     team_waves["response_rate"] = team_waves["respondents"] / team_waves["roster_size"]
     team_waves["network_coverage"] = network["coverage"].reindex(team_waves.index)
     team_waves["cross_ratio_profession"] = network["cross_ratio_profession"].reindex(
@@ -296,6 +301,7 @@ def _team_facts(
     gaps = people.loc[people["wave"] == waves[-1], "identity_gap"].dropna()
     gap_se = float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) >= 2 else float("nan")
     n = int(last["respondents"])
+    rwg_n = {s: int(last[f"n_{s}"]) for s in evidence.practice_scales}
     facts = _TeamFacts(
         first_wave=waves[0],
         last_wave=waves[-1],
@@ -306,8 +312,8 @@ def _team_facts(
         change_z=change_z,
         rwgs={s: float(last[f"rwg_j_{s}"]) for s in evidence.practice_scales},
         nulls={
-            s: rwg_null_quantile(n, evidence.n_items[s], evidence.options, quantile)
-            if n >= 2
+            s: rwg_null_quantile(rwg_n[s], evidence.n_items[s], evidence.options, quantile)
+            if rwg_n[s] >= 2
             else 1.0
             for s in evidence.practice_scales
         },
