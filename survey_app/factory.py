@@ -11,7 +11,7 @@ from flask import Flask, Response, current_app
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from survey_app.blueprints import admin, auth, dashboard, health, participate
+from survey_app.blueprints import admin, auth, dashboard, exports, health, participate
 from survey_app.config import default_config, instance_secret_key
 from survey_app.errors import register_error_handlers
 from survey_app.extensions import csrf, db, login_manager
@@ -63,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
 
-    for blueprint in (participate.bp, admin.bp, dashboard.bp, auth.bp, health.bp):
+    for blueprint in (participate.bp, admin.bp, dashboard.bp, auth.bp, health.bp, exports.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.after_request(_security_headers)

@@ -426,8 +426,9 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
         "wave and team. No names or email addresses are exported."
     )
     notes.append(
-        f"Only submitted responses are data: {_plural(drafts, 'draft')} (started but not "
-        "submitted) are not exported, and their invitees count as not responded in the roster."
+        "Only submitted responses are data: drafts (started but not submitted) are not "
+        "exported, and their invitees count as not responded in the roster "
+        f"(drafts left out: {drafts})."
     )
     notes.append(
         "Every scored item of the instrument has a row for every submitted response in the "
