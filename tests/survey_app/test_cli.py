@@ -45,10 +45,8 @@ STUBS = {
     "send-invitations": 6,
     "send-reminders": 6,
     "export": 7,
-    "analyse": 7,
     "report": 7,
     "demo": 8,
-    "simulate": 8,
 }
 PASSWORD = "correct horse battery"
 
