@@ -9,6 +9,7 @@ from survey_app.commands.database import init_db
 from survey_app.commands.demo import demo
 from survey_app.commands.export import export
 from survey_app.commands.mailing import send_invitations, send_reminders
+from survey_app.commands.power import power
 from survey_app.commands.report import report
 from survey_app.commands.roster import import_roster
 from survey_app.commands.server import serve
@@ -38,5 +39,6 @@ for _command in (
     analyse,
     report,
     simulate,
+    power,
 ):
     main.add_command(_command)

@@ -39,6 +39,7 @@ COMMANDS = [
     "analyse",
     "report",
     "simulate",
+    "power",
 ]
 STUBS = {
     "import-roster": 6,
