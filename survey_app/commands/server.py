@@ -65,6 +65,26 @@ class CopkitServer(BaseApplication):
         return create_app(self.app_config)
 
 
+def run_server(config: dict[str, Any] | None, *, host: str, port: int, workers: int) -> None:
+    """Run the app under gunicorn in this process until stopped; ``config`` overrides settings."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "sync",
+        "accesslog": "-",
+        "logger_class": RedactingLogger,
+        "errorlog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "proc_name": "copkit",
+        # gunicorn >= 25 opens a control socket in ~/.gunicorn; several servers on one
+        # machine would fight over it, and copkit does not use it.
+        "control_socket_disable": True,
+    }
+    click.echo(f"copkit serving on http://{host}:{port}/ with {workers} worker(s)", err=True)
+    CopkitServer(options, config).run()
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -100,19 +120,6 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     elif revision != migrate.head_revision():
         click.echo("warning: the database schema is out of date; run `copkit init-db`.", err=True)
     obj = ctx.find_root().obj
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "sync",
-        "accesslog": "-",
-        "logger_class": RedactingLogger,
-        "errorlog": "-",
-        "timeout": 60,
-        "graceful_timeout": 10,
-        "proc_name": "copkit",
-        # gunicorn >= 25 opens a control socket in ~/.gunicorn; several servers on one
-        # machine would fight over it, and copkit does not use it.
-        "control_socket_disable": True,
-    }
-    click.echo(f"copkit serving on http://{host}:{port}/ with {workers} worker(s)", err=True)
-    CopkitServer(options, dict(obj) if isinstance(obj, Mapping) else None).run()
+    run_server(
+        dict(obj) if isinstance(obj, Mapping) else None, host=host, port=port, workers=workers
+    )
