@@ -1,1 +1,20 @@
-"""reports package."""
+"""copkit reports: evaluator reports and manager briefs (HTML and PDF) from analysis results."""
+
+from reports.evaluator import SECTION_IDS, build_evaluator_report, evaluator_sections
+from reports.manager import build_manager_brief, manager_summaries, manager_summary
+from reports.suppression import DEFAULT_MIN_CELL, Cell, SafeFigure, suppress
+from reports.writer import write_report
+
+__all__ = [
+    "DEFAULT_MIN_CELL",
+    "SECTION_IDS",
+    "Cell",
+    "SafeFigure",
+    "build_evaluator_report",
+    "build_manager_brief",
+    "evaluator_sections",
+    "manager_summaries",
+    "manager_summary",
+    "suppress",
+    "write_report",
+]
