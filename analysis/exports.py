@@ -429,6 +429,12 @@ def wide_table(bundle: Bundle, *, min_share: float = 2 / 3) -> pd.DataFrame:
             f"responses name items that are not in instrument {instrument.key}: "
             f"{', '.join(map(str, unknown))}"
         )
+    clashes = sorted(set(keys) & {*item_ids, *instrument.scale_ids})
+    if clashes:
+        raise ValueError(
+            f"instrument {instrument.key} uses the key column name(s) {', '.join(clashes)} "
+            "as item or scale ids; a wide table cannot hold both"
+        )
     duplicated = responses.duplicated([*keys, "item"])
     if duplicated.any():
         first = responses.loc[duplicated].iloc[0]
@@ -563,6 +569,8 @@ def codebook_markdown(
 
 
 def _xlsx_sheet(workbook: Any, title: str, frame: pd.DataFrame, *, first: bool = False) -> None:
+    from openpyxl.styles import Font
+
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
     sheet.append([str(c) for c in frame.columns])
@@ -574,7 +582,7 @@ def _xlsx_sheet(workbook: Any, title: str, frame: pd.DataFrame, *, first: bool =
                 cell.data_type = "s"
     sheet.freeze_panes = "A2"
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
 
 
 def _xlsx_value(value: object) -> object:

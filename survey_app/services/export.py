@@ -193,7 +193,7 @@ def study_instrument(session: Session, study: Study) -> Instrument:
     ((ident, version),) = used
     try:
         return load_instrument(ident, version)
-    except (InstrumentError, FileNotFoundError, KeyError, ValueError) as error:
+    except (InstrumentError, LookupError, OSError, ValueError) as error:
         raise ExportError(
             f'the instrument {ident} version {version} of study "{study.name}" '
             f"cannot be loaded: {error}"
