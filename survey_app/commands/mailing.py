@@ -1,25 +1,78 @@
-"""``copkit send-invitations`` and ``send-reminders``: emails (placeholder until issue 6)."""
+"""``copkit send-invitations`` and ``send-reminders``: mail the survey links of a wave (for cron)."""
 
 from __future__ import annotations
 
 import click
 
-from survey_app.commands.runtime import PASS_THROUGH, not_yet_available
+from survey_app.commands.runtime import app_for
+from survey_app.extensions import db
+from survey_app.services import invitations
+from survey_app.services.audit import Actor
+from survey_app.services.mailer import SmtpMailer, SmtpSettings
+from survey_app.services.study_setup import find_study
+from survey_app.services.waves import find_wave
+
+FAILED_EXIT = 1
 
 
-@click.command("send-invitations", context_settings=PASS_THROUGH)
-def send_invitations() -> None:
+def _run(ctx: click.Context, study_name: str, number: int, kind: invitations.Kind) -> None:
+    app = app_for(ctx)
+    try:
+        with app.app_context():
+            try:
+                settings = invitations.MailingSettings.from_config(app.config)
+                smtp = SmtpSettings.from_config(app.config)
+            except ValueError as error:
+                raise click.ClickException(str(error)) from None
+            study = find_study(db.session, study_name)
+            if study is None:
+                raise click.ClickException(f'no study named "{study_name}"')
+            wave = find_wave(db.session, study, number)
+            if wave is None:
+                raise click.ClickException(f'study "{study_name}" has no wave {number}')
+            send = (
+                invitations.send_invitations if kind == "invitation" else invitations.send_reminders
+            )
+            with SmtpMailer(smtp) as mailer:
+                report = send(db.session, wave, mailer, settings, Actor.cli())
+            click.echo(report.describe())
+            for failure in report.failures:
+                click.echo(f"  not sent to {failure.email}: {failure.error}", err=True)
+            if report.failures:
+                raise SystemExit(FAILED_EXIT)
+    finally:
+        db.dispose(app)
+
+
+@click.command("send-invitations")
+@click.option("--study", "study_name", required=True, help="The study.")
+@click.option(
+    "--wave", "number", required=True, type=click.IntRange(min=1), help="The wave number."
+)
+@click.pass_context
+def send_invitations(ctx: click.Context, study_name: str, number: int) -> None:
     """Email each invited member of a wave their personal survey link.
 
-    Each invitation is sent once; failed sends are recorded and retried on the next run.
+    Invitations are created first for every current member of every team. Each invitation is
+    sent once; failed sends are recorded and retried on the next run (exit status 1 when any
+    failed). Nothing is sent unless the wave is open. Mail goes through COPKIT_SMTP_HOST,
+    COPKIT_SMTP_PORT, COPKIT_SMTP_USER, COPKIT_SMTP_PASSWORD, COPKIT_SMTP_STARTTLS, from
+    COPKIT_MAIL_FROM, with links under COPKIT_BASE_URL.
     """
-    not_yet_available(6, "Study administration")
+    _run(ctx, study_name, number, "invitation")
 
 
-@click.command("send-reminders", context_settings=PASS_THROUGH)
-def send_reminders() -> None:
+@click.command("send-reminders")
+@click.option("--study", "study_name", required=True, help="The study.")
+@click.option(
+    "--wave", "number", required=True, type=click.IntRange(min=1), help="The wave number."
+)
+@click.pass_context
+def send_reminders(ctx: click.Context, study_name: str, number: int) -> None:
     """Remind members who have not yet submitted, while the wave is open.
 
-    At most REMINDER_LIMIT reminders per invitation; suitable for cron.
+    At most REMINDER_LIMIT reminders per invitation (COPKIT_REMINDER_LIMIT, default 2), at
+    least REMINDER_INTERVAL_HOURS apart (default 72); none before the wave opens or after it
+    closes. Suitable for a daily cron job; exit status 1 when any reminder failed.
     """
-    not_yet_available(6, "Study administration")
+    _run(ctx, study_name, number, "reminder")

@@ -117,6 +117,7 @@ class SendReport:
     sent: int = 0
     failures: list[SendFailure] = field(default_factory=list)
     skipped_reason: str | None = None
+    remaining: int = 0
 
     def describe(self) -> str:
         """One plain paragraph for the terminal or a flash message."""
@@ -129,7 +130,9 @@ class SendReport:
             text += f" ({self.created} new invitations created)"
         if self.failures:
             text += f", {len(self.failures)} failed (they will be retried on the next run)"
-        elif self.sent == 0:
+        if self.remaining:
+            text += f"; {self.remaining} more are due: send again to continue"
+        elif self.sent == 0 and not self.failures:
             text += (
                 f" (nobody is due {'an invitation' if self.kind == 'invitation' else 'a reminder'})"
             )
@@ -233,23 +236,49 @@ def _eligible(kind: Kind, settings: MailingSettings, now: datetime) -> list[Colu
     ]
 
 
+def _due(
+    wave_id: int, kind: Kind, settings: MailingSettings, now: datetime
+) -> list[ColumnElement[bool]]:
+    """SQL conditions: the wave's invitations due a message of ``kind`` and free to claim."""
+    current = select(Membership.id).where(current_membership(now.date()))
+    return [
+        Invitation.wave_id == wave_id,
+        Invitation.membership_id.in_(current.scalar_subquery()),
+        or_(Invitation.send_claim.is_(None), Invitation.send_claimed_at < now - CLAIM_TIMEOUT),
+        *_eligible(kind, settings, now),
+    ]
+
+
+def count_due(
+    session: Session, wave: Wave, kind: Kind, settings: MailingSettings, now: datetime | None = None
+) -> int:
+    """How many of the wave's invitations are due a message of ``kind`` now."""
+    now = utcnow() if now is None else now
+    if wave.status(now) != "open":
+        return 0
+    conditions = _due(wave.id, kind, settings, now)
+    return int(session.scalar(select(func.count(Invitation.id)).where(*conditions)) or 0)
+
+
 def _claim(
-    session: Session, wave_id: int, kind: Kind, run: str, settings: MailingSettings, now: datetime
+    session: Session,
+    wave_id: int,
+    kind: Kind,
+    run: str,
+    settings: MailingSettings,
+    now: datetime,
+    limit: int | None,
 ) -> list[_Outgoing]:
-    """Claim the wave's invitations due a message and read what the messages need."""
+    """Claim the wave's invitations due a message (at most ``limit``), and read what the
+    messages need."""
     with write_transaction(session):
-        current = select(Membership.id).where(current_membership(now.date()))
+        conditions = _due(wave_id, kind, settings, now)
+        if limit is not None:
+            chosen = select(Invitation.id).where(*conditions).order_by(Invitation.id).limit(limit)
+            conditions.append(Invitation.id.in_(list(session.scalars(chosen))))
         session.execute(
             update(Invitation)
-            .where(
-                Invitation.wave_id == wave_id,
-                Invitation.membership_id.in_(current.scalar_subquery()),
-                or_(
-                    Invitation.send_claim.is_(None),
-                    Invitation.send_claimed_at < now - CLAIM_TIMEOUT,
-                ),
-                *_eligible(kind, settings, now),
-            )
+            .where(*conditions)
             .values(send_claim=run, send_claimed_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -357,7 +386,10 @@ def _send(
     settings: MailingSettings,
     actor: Actor,
     clock: Callable[[], datetime],
+    limit: int | None,
 ) -> SendReport:
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
     wave_id, study_id, number = wave.id, wave.study_id, wave.number
     study = session.get(Study, study_id)
     study_name = "" if study is None else study.name
@@ -374,7 +406,7 @@ def _send(
         report.created = ensure_invitations(session, wave, settings.secret_key, today=now.date())
     run = secrets.token_hex(16)
     try:
-        for outgoing in _claim(session, wave_id, kind, run, settings, now):
+        for outgoing in _claim(session, wave_id, kind, run, settings, now, limit):
             moment = clock()
             if not _still_due(session, kind, outgoing, wave_id, moment):
                 continue  # released below; the wave closed or the person submitted meanwhile
@@ -395,6 +427,11 @@ def _send(
                 report.sent += 1
     finally:
         _release(session, run)
+    if limit is not None:
+        current_wave = session.get(Wave, wave_id)
+        if current_wave is not None:
+            due = count_due(session, current_wave, kind, settings, clock())
+            report.remaining = max(0, due - len(report.failures))  # failures are due again
     if report.created or report.sent or report.failures:
         with write_transaction(session):
             audit.record_action(
@@ -432,14 +469,16 @@ def send_invitations(
     actor: Actor,
     *,
     clock: Callable[[], datetime] = utcnow,
+    limit: int | None = None,
 ) -> SendReport:
     """Create the wave's missing invitations and mail every one not yet sent.
 
     Only while the wave is open. Each invitation is mailed once; a failed message is recorded
     on the invitation (``send_error``) and retried on the next run, and never stops the others.
-    The session must have no uncommitted changes; this commits as it goes.
+    The session must have no uncommitted changes; this commits as it goes. With ``limit``, at
+    most that many are mailed (a web request stays short) and ``remaining`` says how many wait.
     """
-    return _send(session, "invitation", wave, mailer, settings, actor, clock)
+    return _send(session, "invitation", wave, mailer, settings, actor, clock, limit)
 
 
 def send_reminders(
@@ -450,6 +489,7 @@ def send_reminders(
     actor: Actor,
     *,
     clock: Callable[[], datetime] = utcnow,
+    limit: int | None = None,
 ) -> SendReport:
     """Remind everyone invited who has not submitted, while the wave is open.
 
@@ -457,4 +497,4 @@ def send_reminders(
     the invitation or the previous reminder; none before the wave opens or after it closes.
     A failed reminder is recorded and retried on the next run.
     """
-    return _send(session, "reminder", wave, mailer, settings, actor, clock)
+    return _send(session, "reminder", wave, mailer, settings, actor, clock, limit)

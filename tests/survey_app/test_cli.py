@@ -42,9 +42,6 @@ COMMANDS = [
     "power",
 ]
 STUBS = {
-    "import-roster": 6,
-    "send-invitations": 6,
-    "send-reminders": 6,
     "export": 7,
     "report": 7,
     "demo": 8,

@@ -1,0 +1,112 @@
+"""The admin blueprint itself: sign-in required, 403/404 for role and scope, shared view helpers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, current_app, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from survey_app.extensions import db, login_manager
+from survey_app.localtime import format_day, format_moment, zone_from_config
+from survey_app.models import Study, User
+from survey_app.services import authorisation as authz
+from survey_app.services.audit import Actor
+from survey_app.services.errors import ServiceError
+from survey_app.services.roster_import import RosterError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+INVALID = 422
+"""Status of a form re-shown with problems (a missing CSRF token is 400)."""
+
+
+@bp.before_request
+def _require_sign_in() -> Response | None:
+    """Every administration page needs a signed-in staff account."""
+    if not current_user.is_authenticated:
+        response: Response = login_manager.unauthorized()
+        return response
+    return None
+
+
+@bp.errorhandler(authz.AccessDeniedError)
+def _access_denied(error: authz.AccessDeniedError) -> Response:
+    abort(403)
+
+
+@bp.errorhandler(authz.NotInScopeError)
+def _not_in_scope(error: authz.NotInScopeError) -> Response:
+    abort(404)
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment: datetime | None) -> str:
+    """A UTC time in the app's time zone, as people read it."""
+    return format_moment(moment, zone_from_config(current_app.config))
+
+
+@bp.app_template_filter("local_day")
+def local_day(moment: datetime | date | None) -> str:
+    """A date (or the day of a time) in the app's time zone."""
+    return format_day(moment, zone_from_config(current_app.config))
+
+
+@bp.app_template_filter("percent")
+def percent(share: float | None) -> str:
+    """A share as a whole percentage, or an en dash when there is none.
+
+    Examples
+    --------
+    >>> percent(0.456), percent(None)
+    ('46%', '–')
+    """
+    return "–" if share is None else f"{share:.0%}"
+
+
+def staff() -> User:
+    """The signed-in staff account."""
+    user: User = current_user._get_current_object()
+    return user
+
+
+def actor() -> Actor:
+    """The signed-in account acting from this request's address (for the audit trail)."""
+    return Actor.of_user(staff(), request.remote_addr)
+
+
+def load_study(study_id: int, permission: str) -> Study:
+    """The study if the user's role holds ``permission`` (else 403) and it is theirs (else 404)."""
+    user = staff()
+    authz.require(user, permission)
+    return authz.study_in_scope(db.session, user, study_id)
+
+
+def problems_of(error: ServiceError) -> list[str]:
+    """The separate problems a service reported."""
+    if isinstance(error, RosterError):
+        return list(error.problems)
+    return [part for part in str(error).split("; ") if part]
+
+
+def form_problems(form: Any) -> list[str]:
+    """Every field error of a submitted form, for the error summary."""
+    return [message for errors in form.errors.values() for message in errors]
+
+
+def staff_navigation() -> dict[str, Any]:
+    """The links of the staff pages' navigation, by what the signed-in account may do."""
+    if not current_user.is_authenticated:
+        return {"nav_links": []}
+    user = staff()
+    links = [("Studies", url_for("admin.index"))]
+    if authz.allowed(user, "audit.view"):
+        links.append(("Audit log", url_for("admin.audit_log")))
+    links.append(("Change password", url_for("auth.password")))
+    zone = zone_from_config(current_app.config)
+    return {"nav_links": links, "signed_in_as": user.email, "time_zone": zone.key}
+
+
+bp.context_processor(staff_navigation)
