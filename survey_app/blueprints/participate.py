@@ -35,6 +35,7 @@ from survey_app.forms.questionnaire import (
     page_answers,
     page_form,
 )
+from survey_app.localtime import format_day, zone_from_config
 from survey_app.services import survey as surveys
 from survey_app.services.questionnaire import Page, estimated_minutes, rated_item_count
 
@@ -66,7 +67,8 @@ def _help_contact() -> dict[str, str]:
 
 
 def _date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
+    """A day as respondents read it, in the study's time zone (``TIMEZONE``)."""
+    return format_day(moment, zone_from_config(current_app.config))
 
 
 def _state_page(survey: surveys.Survey, *, posting: bool = False) -> ResponseReturnValue:
@@ -85,8 +87,10 @@ def _state_page(survey: surveys.Survey, *, posting: bool = False) -> ResponseRet
     return page, status
 
 
-def _redirect(endpoint: str, token: str, **values: int) -> WerkzeugResponse:
-    return redirect(url_for(endpoint, token=token, **values), code=303)
+def _redirect(endpoint: str, token: str, number: int | None = None) -> WerkzeugResponse:
+    if number is None:
+        return redirect(url_for(endpoint, token=token), code=303)
+    return redirect(url_for(endpoint, token=token, number=number), code=303)
 
 
 @bp.get("/")
@@ -213,17 +217,17 @@ def _save(survey: surveys.Survey, current: Page, token: str) -> ResponseReturnVa
             surveys.submit(db.session, survey, answers)
             return _redirect("participate.thanks", token)
         target = surveys.save_page(db.session, survey, current.number, answers, forward=forward)
-    except surveys.AlreadySubmitted:
+    except surveys.AlreadySubmittedError:
         return _state_page(surveys.Survey("submitted", survey.invitation), posting=True)
-    except surveys.LinkNotOpen:
+    except surveys.LinkNotOpenError:
         return _state_page(survey, posting=True)
-    except surveys.InvalidAnswers:
+    except surveys.InvalidAnswersError:
         form.form_errors.append(
             "Some answers could not be accepted, so nothing was saved. Check the page and "
             "send it again."
         )
         return _render_page(survey, current, form, token, INVALID_STATUS)
-    except surveys.Incomplete as error:
+    except surveys.IncompleteError as error:
         flash("Some questions on this page still need an answer.", "error")
         return _redirect("participate.page", token, number=error.page_number)
     return _redirect("participate.page", token, number=target)

@@ -192,16 +192,14 @@ def page_form(
                 invalid_message=f"Question {position}: choose one of the answers shown",
             )
     elif page.kind == "network" and page.network is not None:
-        choices = [
-            (str(alter.member_id), f"{alter.name} ({alter.profession})") for alter in alters
-        ]
+        choices = [(str(alter.member_id), f"{alter.name} ({alter.profession})") for alter in alters]
         fields[page.network.id] = RosterField(
             page.network.prompt, choices=choices, required=require_answers
         )
     else:
-        for question in page.comments:
-            fields[question.id] = TextAreaField(
-                question.text,
+        for asked in page.comments:
+            fields[asked.id] = TextAreaField(
+                asked.text,
                 filters=[lambda text: text.strip() if isinstance(text, str) else text],
                 validators=[
                     Length(
@@ -215,8 +213,8 @@ def page_form(
         raise ValueError(f"question ids clash with form attributes: {', '.join(clashes)}")
     form_class = type("QuestionnairePageForm", (PageForm,), {"page": page, **fields})
     if formdata is not None:
-        return form_class(formdata=formdata)  # type: ignore[no-any-return]
-    return form_class(data=dict(data or {}))  # type: ignore[no-any-return]
+        return form_class(formdata=formdata)
+    return form_class(data=dict(data or {}))
 
 
 def answer_fields(form: PageForm) -> list[Field]:

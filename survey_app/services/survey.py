@@ -38,19 +38,19 @@ COMMENT_MAX_LENGTH = 4000
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
-class AlreadySubmitted(ServiceError):  # noqa: N818 (a state, not a failure of the caller)
+class AlreadySubmittedError(ServiceError):
     """The invitation's response has been submitted: nothing more can be saved through the link."""
 
 
-class LinkNotOpen(ServiceError):  # noqa: N818
+class LinkNotOpenError(ServiceError):
     """The link cannot take answers now (unknown, not open yet, or closed)."""
 
 
-class InvalidAnswers(ServiceError):
+class InvalidAnswersError(ServiceError):
     """Answers that the page does not ask, values off the scale, or people outside the team."""
 
 
-class Incomplete(ServiceError):
+class IncompleteError(ServiceError):
     """A page that must be complete is not; ``page_number`` is the first such page."""
 
     def __init__(self, message: str, page_number: int) -> None:
@@ -116,7 +116,7 @@ class Survey:
 
     def _invitation(self) -> Invitation:
         if self.invitation is None:
-            raise LinkNotOpen("this link does not belong to an invitation")
+            raise LinkNotOpenError("this link does not belong to an invitation")
         return self.invitation
 
     @property
@@ -270,8 +270,8 @@ def _require_open(survey: Survey, session: Session) -> Invitation:
         return survey.invitation
     session.rollback()
     if survey.state == "submitted":
-        raise AlreadySubmitted("this survey has already been submitted")
-    raise LinkNotOpen(f"this survey link is {survey.state}")
+        raise AlreadySubmittedError("this survey has already been submitted")
+    raise LinkNotOpenError(f"this survey link is {survey.state}")
 
 
 def give_consent(session: Session, survey: Survey, *, now: datetime | None = None) -> None:
@@ -321,7 +321,7 @@ def _check(page: Page, answers: PageAnswers, allowed_alters: set[int]) -> None:
         elif len(text) > COMMENT_MAX_LENGTH:
             problems.append(f"{comment_id} is longer than {COMMENT_MAX_LENGTH} characters")
     if problems:
-        raise InvalidAnswers("; ".join(problems))
+        raise InvalidAnswersError("; ".join(problems))
 
 
 def _draft(session: Session, invitation: Invitation, now: datetime) -> Response:
@@ -340,7 +340,7 @@ def _draft(session: Session, invitation: Invitation, now: datetime) -> Response:
         if invitation.started_at is None:
             invitation.started_at = now
     if response.submitted_at is not None:
-        raise AlreadySubmitted("this survey has already been submitted")
+        raise AlreadySubmittedError("this survey has already been submitted")
     return response
 
 
@@ -370,14 +370,14 @@ def _store(session: Session, response: Response, page: Page, answers: PageAnswer
             session.add(Tie(response=response, alter_member_id=member_id))
     else:
         existing_comments = {comment.item_id: comment for comment in response.comments}
-        for question in page.comments:
-            text = answers.comments.get(question.id, "").strip()
-            comment = existing_comments.get(question.id)
+        for asked in page.comments:
+            text = answers.comments.get(asked.id, "").strip()
+            comment = existing_comments.get(asked.id)
             if not text:
                 if comment is not None:
                     session.delete(comment)
             elif comment is None:
-                session.add(Comment(response=response, item_id=question.id, text=text))
+                session.add(Comment(response=response, item_id=asked.id, text=text))
             else:
                 comment.text = text
 
@@ -422,22 +422,22 @@ def save_page(
 
     Raises
     ------
-    AlreadySubmitted, LinkNotOpen
+    AlreadySubmittedError, LinkNotOpenError
         The link cannot take answers.
-    InvalidAnswers
+    InvalidAnswersError
         Something the page does not ask or allow; nothing is saved.
-    Incomplete
+    IncompleteError
         ``forward`` with a required answer missing; nothing is saved.
     """
     invitation = _require_open(survey, session)
     page = survey.page(number)
     try:
         if page is None or not survey.may_open(number):
-            raise Incomplete(f"page {number} cannot be answered yet", survey.resume_page)
+            raise IncompleteError(f"page {number} cannot be answered yet", survey.resume_page)
         _check(page, answers, _allowed_alters(session, survey, page))
         complete = is_complete(page, answers)
         if forward and not complete:
-            raise Incomplete(f"page {number} has unanswered questions", number)
+            raise IncompleteError(f"page {number} has unanswered questions", number)
     except ServiceError:
         session.rollback()
         raise
@@ -476,7 +476,7 @@ def submit(
     Exactly once: the invitation row is locked (see :func:`find_for_update`), the database
     allows one response per invitation (UNIQUE ``invitation_id``), and ``submitted_at`` is set
     by a conditional update (``WHERE submitted_at IS NULL``); a second submit, from the same
-    tab or another, raises :class:`AlreadySubmitted` and changes nothing.
+    tab or another, raises :class:`AlreadySubmittedError` and changes nothing.
 
     Returns
     -------
@@ -485,7 +485,7 @@ def submit(
 
     Raises
     ------
-    AlreadySubmitted, LinkNotOpen, InvalidAnswers, Incomplete
+    AlreadySubmittedError, LinkNotOpenError, InvalidAnswersError, IncompleteError
         As for :func:`save_page`; on any of them nothing is saved.
     """
     invitation = _require_open(survey, session)
@@ -494,16 +494,16 @@ def submit(
     moment = utcnow() if now is None else now
     try:
         if page is None or not survey.may_open(last):
-            raise Incomplete("the last page cannot be answered yet", survey.resume_page)
+            raise IncompleteError("the last page cannot be answered yet", survey.resume_page)
         _check(page, answers, _allowed_alters(session, survey, page))
         if not is_complete(page, answers):
-            raise Incomplete(f"page {last} has unanswered questions", last)
+            raise IncompleteError(f"page {last} has unanswered questions", last)
         response = _draft(session, invitation, moment)
         _store(session, response, page, answers)
         session.flush()
         missing = _first_incomplete(session, survey, response)
         if missing is not None:
-            raise Incomplete(f"page {missing} has unanswered questions", missing)
+            raise IncompleteError(f"page {missing} has unanswered questions", missing)
         done = session.execute(
             update(Response)
             .where(Response.id == response.id, Response.submitted_at.is_(None))
@@ -515,11 +515,11 @@ def submit(
             .values(submitted_at=moment)
         )
         if done.rowcount != 1 or marked.rowcount != 1:  # type: ignore[attr-defined]
-            raise AlreadySubmitted("this survey has already been submitted")
+            raise AlreadySubmittedError("this survey has already been submitted")
         session.commit()
     except IntegrityError as error:
         session.rollback()
-        raise AlreadySubmitted("this survey has already been submitted") from error
+        raise AlreadySubmittedError("this survey has already been submitted") from error
     except ServiceError:
         session.rollback()
         raise

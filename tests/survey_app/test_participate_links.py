@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -49,7 +51,9 @@ def test_an_unknown_link_is_404_and_says_so(client: FlaskClient, link: str) -> N
         assert "<b>html" not in response.text
 
 
-def test_an_unknown_link_cannot_be_posted_to(client: FlaskClient, survey_setup: SurveySetup) -> None:
+def test_an_unknown_link_cannot_be_posted_to(
+    client: FlaskClient, survey_setup: SurveySetup
+) -> None:
     token = csrf_token(client.get(f"/s/{survey_setup.tokens['open']}/consent").text)
     response = client.post(
         "/s/not-a-real-token-but-well-formed-0123456789/consent",
@@ -88,7 +92,7 @@ def test_the_not_yet_open_page_gives_the_opening_date(
     with app.app_context():
         invitation = db.session.get(Invitation, survey_setup.invitations["scheduled"])
         assert invitation is not None
-        opens = invitation.wave.opens
+        opens = invitation.wave.opens.astimezone(ZoneInfo("Europe/London"))
     response = client.get(f"/s/{survey_setup.tokens['scheduled']}")
     assert f"It opens on {opens.day} {opens:%B %Y}." in response.text
 
@@ -163,9 +167,7 @@ def test_posts_without_a_csrf_token_are_refused(
         assert db.session.scalar(select(func.count()).select_from(Response)) == 1  # Dev's only
 
 
-def test_the_help_contact_falls_back_to_the_sender_address(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_the_help_contact_falls_back_to_the_sender_address(app: Flask, client: FlaskClient) -> None:
     app.config["HELP_EMAIL"] = None
     app.config["MAIL_FROM"] = "study-team@example.nhs.uk"
     response = client.get("/s/not-a-real-token-but-well-formed-0123456789")
