@@ -52,7 +52,7 @@ def _lockout_message(until: str, minutes: int) -> str:
     )
 
 
-STAFF_BLUEPRINTS = frozenset({"admin", "auth", "dashboard"})
+STAFF_BLUEPRINTS = frozenset({"admin", "auth", "dashboard", "exports"})
 
 
 @bp.before_app_request
