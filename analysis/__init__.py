@@ -6,6 +6,7 @@ It never imports the web stack, so it runs in a notebook on an exported study bu
 
 from analysis.agreement import agreement_table, awg, icc1, icc2, rwg, rwg_j, rwg_j_star
 from analysis.bundle import Bundle, BundleError, BundleProblem, read_bundle, write_bundle
+from analysis.exports import codebook_table, long_table, wide_table, write_export
 from analysis.formation import (
     VERDICTS,
     assess_formation,
@@ -46,6 +47,7 @@ __all__ = [
     "awg",
     "brokerage",
     "code_interventions",
+    "codebook_table",
     "cronbach_alpha",
     "default_criteria",
     "ei_index",
@@ -58,6 +60,7 @@ __all__ = [
     "item_matrix",
     "item_total",
     "item_total_table",
+    "long_table",
     "network_table",
     "omega_total",
     "power_analysis",
@@ -72,6 +75,8 @@ __all__ = [
     "scale_scores",
     "score_scales",
     "simulate_study",
+    "wide_table",
     "write_bundle",
+    "write_export",
     "write_simulated_study",
 ]
