@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response
 
+from survey_app.errors import render_error
 from survey_app.extensions import db, login_manager
 from survey_app.localtime import format_day, format_moment, zone_from_config
 from survey_app.models import Study, User
@@ -33,13 +35,15 @@ def _require_sign_in() -> Response | None:
 
 
 @bp.errorhandler(authz.AccessDeniedError)
-def _access_denied(error: authz.AccessDeniedError) -> Response:
-    abort(403)
+def _access_denied(error: authz.AccessDeniedError) -> tuple[str, int]:
+    """The role may not do this: 403."""
+    return render_error(Forbidden())
 
 
 @bp.errorhandler(authz.NotInScopeError)
-def _not_in_scope(error: authz.NotInScopeError) -> Response:
-    abort(404)
+def _not_in_scope(error: authz.NotInScopeError) -> tuple[str, int]:
+    """No such object in the user's scope: 404, whether it exists elsewhere or not at all."""
+    return render_error(NotFound())
 
 
 @bp.app_template_filter("local_time")
