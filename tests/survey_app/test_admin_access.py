@@ -149,10 +149,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(world: World) -> None:
     for endpoint, route in ROUTES.items():
         for method in route.methods:
             url = route.url(world.a)
-            if method == "GET":
-                response = client.get(url)
-            else:
-                response = post(client, url, token)
+            response = client.get(url) if method == "GET" else post(client, url, token)
             assert response.status_code == 302, (endpoint, method)
             assert response.headers["Location"].startswith("/auth/?next="), endpoint
     _unchanged(world)
