@@ -1,0 +1,1 @@
+"""Real-browser tests of the participant survey (Playwright driving Debian's Chromium)."""
