@@ -42,7 +42,6 @@ COMMANDS = [
     "power",
 ]
 STUBS = {
-    "export": 7,
     "report": 7,
     "demo": 8,
 }
