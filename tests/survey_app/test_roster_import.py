@@ -333,7 +333,7 @@ def test_upload_page_rejects_a_bad_file_whole(
 def test_roster_values_are_escaped_on_the_pages(
     evaluator_client: tuple[Flask, Any, str, int],
 ) -> None:
-    app, client, token, study_id = evaluator_client
+    _app, client, token, study_id = evaluator_client
     hostile = f"{HEADER}\n<b>Ward</b>,<script>alert(1)</script>,x@example.org,nurse,T,t\n"
     assert _upload(client, token, study_id, hostile.encode()).status_code == 302
     page = text_of(client.get(f"/admin/studies/{study_id}/members"))
