@@ -78,6 +78,7 @@ _RESERVED = {
     "_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in", "int", "long", "_n",
     "_pi", "_pred", "_rc", "_skip", "strl", "using",
 }  # fmt: skip
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _WIDE_FILES = "wide-csv, xlsx, sav, dta"
 _ALL_FILES = "all"
 _LONG_FILES = "long-csv"
@@ -594,6 +595,8 @@ def _xlsx_value(value: object) -> object:
         return int(value)
     if value is pd.NA:
         return None
+    if isinstance(value, str):
+        return _XLSX_ILLEGAL.sub("", value)  # control characters Excel cannot store
     return value
 
 

@@ -248,6 +248,10 @@ def test_xlsx_has_data_codebook_and_notes_sheets_and_no_formulas(tmp_path: Path)
     assert first["me4"].value == 2.0
     second = {h: c.value for h, c in zip(header, data[3], strict=True)}
     assert second["me1"] is None  # missing = empty cell
+    assert first["organisation"].value == "Salford Royal"
+    rows = [*_answers("R9", {"me1": 4.0}, organisation="Bad\x0bTrust\x00")]
+    control = write_export(_bundle(rows=rows), "xlsx", tmp_path / "control.xlsx")
+    assert load_workbook(control)["data"]["E2"].value == "BadTrust"
     codebook = pd.read_excel(path, sheet_name="codebook", keep_default_na=False)
     assert codebook.set_index("variable").loc["me4", "reverse"] == "yes"
     notes = [c.value for c in book["notes"]["A"]]
