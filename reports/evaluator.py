@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from scipy import stats
 
 from analysis.pipeline import AnalysisResults
@@ -24,6 +26,7 @@ __all__ = [
     "VERDICT_TEXT",
     "build_evaluator_report",
     "evaluator_sections",
+    "split_reasons",
     "team_means",
 ]
 
@@ -107,6 +110,28 @@ def _held(value: Any) -> Td:
     return Td("yes", "good") if bool(value) else Td("no", "bad")
 
 
+def split_reasons(text: str) -> tuple[str, ...]:
+    """Split formation ``reasons`` on the ``;`` between reasons, not those inside brackets.
+
+    Examples
+    --------
+    >>> split_reasons("level 2.9 (below 5.0); change -0.3 (no rise; 0.3 needed)")
+    ('level 2.9 (below 5.0)', 'change -0.3 (no rise; 0.3 needed)')
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth <= 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return tuple(p for p in parts if p)
+
+
 def team_means(scores: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
     """Team means of scale scores per wave with t-based 95% intervals.
 
@@ -169,11 +194,21 @@ def _software() -> list[tuple[str, str]]:
     return out
 
 
+class _NoFigures:
+    """Stands in for :mod:`reports.figures` when figures are not wanted: draws nothing."""
+
+    def __getattr__(self, name: str) -> Callable[..., Markup]:
+        return lambda *args, **kwargs: Markup("")
+
+
 class _Context:
     """What every section builder needs: the results, labels, the teams shown."""
 
-    def __init__(self, results: AnalysisResults, teams: Sequence[str] | None) -> None:
+    def __init__(
+        self, results: AnalysisResults, teams: Sequence[str] | None, draw: bool = True
+    ) -> None:
         self.results = results
+        self.draw: Any = figures if draw else _NoFigures()
         bundle = results.bundle
         self.bundle = bundle
         self.instrument = bundle.instrument
@@ -298,7 +333,7 @@ def _study(ctx: _Context) -> Section:
         tuple(composition),
     )
     figure = Figure(
-        figures.response_rate_figure(rates),
+        ctx.draw.response_rate_figure(rates),
         "Response rate per team and wave (darker = more of the roster answered).",
     )
     return Section(
@@ -347,7 +382,7 @@ def _measurement(ctx: _Context) -> Section:
     if not rel.empty:
         blocks.append(
             Figure(
-                figures.reliability_figure(rel, ctx.labels),
+                ctx.draw.reliability_figure(rel, ctx.labels),
                 "Alpha with its 95% interval (filled) and omega total (hollow) per wave; "
                 "dotted line at .70.",
             )
@@ -414,7 +449,7 @@ def _trajectories(ctx: _Context) -> Section:
         )
         blocks.append(
             Figure(
-                figures.trajectory_figure(
+                ctx.draw.trajectory_figure(
                     means, label, lines=lines, interventions=ctx.marks, name=f"trajectory-{scale}"
                 ),
                 f"{label}: team means per wave (1-7) with 95% intervals and the growth model's "
@@ -493,7 +528,7 @@ def _agreement(ctx: _Context) -> Section:
     if not data.empty and ctx.practice:
         blocks.append(
             Figure(
-                figures.agreement_figure(data, ctx.practice, rwg_min=rwg_min),
+                ctx.draw.agreement_figure(data, ctx.practice, rwg_min=rwg_min),
                 "rwg(j) per team and wave on the practice scales; grey: the 95th percentile "
                 "of rwg(j) under random responding for that team size.",
             )
@@ -531,7 +566,7 @@ def _agreement(ctx: _Context) -> Section:
     if not icc.empty:
         blocks.append(
             Figure(
-                figures.icc_figure(icc, ctx.labels),
+                ctx.draw.icc_figure(icc, ctx.labels),
                 "ICC(1) and ICC(2) of each scale across teams, per wave.",
             )
         )
@@ -568,7 +603,7 @@ def _identity(ctx: _Context) -> Section:
     if not means.empty:
         blocks.append(
             Figure(
-                figures.identity_figure(means, ctx.identity, interventions=ctx.marks),
+                ctx.draw.identity_figure(means, ctx.identity, interventions=ctx.marks),
                 "Team means of identification with the team, the profession and the "
                 "organisation, per wave, with 95% intervals.",
             )
@@ -676,7 +711,7 @@ def _networks(ctx: _Context) -> Section:
     if graphs:
         blocks.append(
             Figure(
-                figures.sociogram_figure(graphs, palette),
+                ctx.draw.sociogram_figure(graphs, palette),
                 "Knowledge ties at each team's last wave: an arrow from A to B means A said "
                 "they exchanged work knowledge with B; colour = profession; hollow = did not "
                 "answer (can be named, cannot name).",
@@ -685,7 +720,7 @@ def _networks(ctx: _Context) -> Section:
     if not network.empty:
         blocks.append(
             Figure(
-                figures.network_trend_figure(network, cross_ratio_min=ratio_min),
+                ctx.draw.network_trend_figure(network, cross_ratio_min=ratio_min),
                 "E-I index by profession and by organisation, and the cross-profession ratio, "
                 "per team and wave (gaps: too few answered the roster question).",
             )
@@ -754,7 +789,7 @@ def _formation(ctx: _Context) -> Section:
             else ""
         )
         blocks.append(Paragraph(f"In plain words: {meaning}{waves}."))
-        reasons = tuple(r.strip() for r in str(row.get("reasons", "")).split(";") if r.strip())
+        reasons = split_reasons(str(row.get("reasons", "")))
         if reasons:
             blocks.append(Bullets(reasons))
         crit_rows = []
@@ -828,7 +863,7 @@ def _interventions(ctx: _Context) -> Section:
         labels = {s: ctx.labels[s] for s in ctx.labels if s in set(effects["outcome"])}
         blocks.append(
             Figure(
-                figures.intervention_figure(effects, labels),
+                ctx.draw.intervention_figure(effects, labels),
                 "Estimated level and slope change after an intervention, per scale, with "
                 "95% intervals (discontinuous growth model).",
             )
@@ -1069,6 +1104,7 @@ def evaluator_sections(
     results: AnalysisResults,
     *,
     teams: Sequence[str] | None = None,
+    draw: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Section]:
     """The evaluator report's content as plain data, for the report and the app's dashboard.
@@ -1079,6 +1115,9 @@ def evaluator_sections(
         :func:`analysis.pipeline.analyse_bundle` output.
     teams : sequence of str, optional
         Restrict the per-team content to these teams (study-level statistics stay).
+    draw : bool
+        Draw the figures (the slow part); with False the sections hold text and tables
+        only, e.g. for a dashboard that shows figures on demand.
     progress : callable, optional
         Called as ``progress(section_id, done, total)`` before each section.
 
@@ -1097,12 +1136,16 @@ def evaluator_sections(
     ValueError
         For a team that is not in the study.
     """
-    ctx = _Context(results, teams)
+    ctx = _Context(results, teams, draw=draw)
     out: dict[str, Section] = {}
     for done, (section_id, build) in enumerate(_BUILDERS):
         if progress is not None:
             progress(section_id, done, len(_BUILDERS))
-        out[section_id] = build(ctx)
+        section = build(ctx)
+        if not draw:
+            kept = tuple(b for b in section.blocks if not isinstance(b, Figure))
+            section = dataclasses.replace(section, blocks=kept)
+        out[section_id] = section
     if progress is not None:
         progress("done", len(_BUILDERS), len(_BUILDERS))
     return out

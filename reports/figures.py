@@ -121,14 +121,48 @@ def svg_markup(fig: Figure, name: str, alt: str) -> Markup:
     return Markup(text.strip())
 
 
-def _grid(count: int, columns: int, panel: tuple[float, float]) -> tuple[Figure, list[Axes]]:
+def _grid(
+    count: int,
+    columns: int,
+    panel: tuple[float, float],
+    *,
+    legend_rows: int = 1,
+    suptitle: bool = False,
+    share: bool = True,
+) -> tuple[Figure, list[Axes]]:
+    """Small multiples with fixed margins in inches (no layout engine: one draw, not two).
+
+    ``panel`` is the size of one axes; titles, tick labels and the legend below get fixed
+    room, so the figure grows with the number of panels and stays legible.
+    """
     columns = max(1, min(columns, count))
     rows = max(1, math.ceil(count / columns))
-    fig = Figure(figsize=(panel[0] * columns, panel[1] * rows + 0.5), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
+    left, right, gap_w = 0.42, 0.1, 0.14 if share else 0.3
+    top, gap_h = 0.3 + (0.25 if suptitle else 0.0), 0.45
+    bottom = 0.32 + 0.2 * legend_rows
+    width = left + columns * panel[0] + (columns - 1) * gap_w + right
+    height = top + rows * panel[1] + (rows - 1) * gap_h + bottom
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(
+        rows,
+        columns,
+        squeeze=False,
+        sharex=share,
+        sharey=share,
+        gridspec_kw={
+            "left": left / width,
+            "right": 1 - right / width,
+            "bottom": bottom / height,
+            "top": 1 - top / height,
+            "wspace": gap_w / panel[0],
+            "hspace": gap_h / panel[1],
+        },
+    )
     flat = list(axes.ravel())
     for ax in flat[count:]:
         ax.set_visible(False)
+    for index in range(max(0, count - columns), count):
+        flat[index].xaxis.set_tick_params(labelbottom=True)  # above an empty slot
     return fig, flat[:count]
 
 
@@ -139,11 +173,17 @@ def _int_waves(ax: Axes, waves: Sequence[int]) -> None:
 
 
 def _legend(fig: Figure, handles: list[Line2D], ncol: int | None = None) -> None:
-    if handles:
+    if not handles:
+        return
+    columns = ncol or min(len(handles), 6)
+    if fig.get_layout_engine() is not None:
+        fig.legend(handles=handles, loc="outside lower center", ncol=columns, frameon=False)
+    else:
         fig.legend(
             handles=handles,
-            loc="outside lower center",
-            ncol=ncol or min(len(handles), 6),
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=columns,
             frameon=False,
         )
 
@@ -214,7 +254,7 @@ def reliability_figure(
     """Cronbach's alpha with its Feldt interval and omega per wave, one panel per scale."""
     with _style(name):
         scales = [s for s in labels if s in set(reliability["scale"])]
-        fig, axes = _grid(len(scales), 3, (2.3, 1.6))
+        fig, axes = _grid(len(scales), 3, (2.1, 1.3))
         waves = sorted(int(w) for w in reliability["wave"].unique())
         for ax, scale in zip(axes, scales, strict=True):
             rows = reliability[reliability["scale"] == scale].sort_values("wave")
@@ -272,7 +312,7 @@ def trajectory_figure(
     with _style(name):
         teams = sorted(means["team"].unique())
         waves = sorted(int(w) for w in means["wave"].unique())
-        fig, axes = _grid(len(teams), 4, (1.9, 1.55))
+        fig, axes = _grid(len(teams), 4, (1.55, 1.2), suptitle=True)
         model = lines.set_index("team") if lines is not None and not lines.empty else None
         for ax, team in zip(axes, teams, strict=True):
             rows = means[means["team"] == team].sort_values("wave")
@@ -301,7 +341,7 @@ def trajectory_figure(
             Line2D([], [], color="#B22222", linestyle="--", label="intervention"),
         ]
         _legend(fig, handles)
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=9, y=1 - 0.08 / fig.get_figheight())
         return svg_markup(fig, name, f"{title}: team means by wave")
 
 
@@ -323,7 +363,7 @@ def agreement_figure(
         teams = sorted(data["team"].unique())
         waves = sorted(int(w) for w in data["wave"].unique())
         scale_colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(labels)}
-        fig, axes = _grid(len(teams), 4, (1.9, 1.5))
+        fig, axes = _grid(len(teams), 4, (1.55, 1.15), legend_rows=2)
         for ax, team in zip(axes, teams, strict=True):
             rows = data[data["team"] == team]
             null = rows.groupby("wave")["rwg_j_null95"].max()
@@ -354,8 +394,9 @@ def agreement_figure(
 def icc_figure(icc: pd.DataFrame, labels: Mapping[str, str], name: str = "icc") -> Markup:
     """ICC(1) and ICC(2) across teams per wave, one line per scale (``wave, scale, icc1, icc2``)."""
     with _style(name):
-        fig = Figure(figsize=(7.0, 2.3), layout="constrained")
+        fig = Figure(figsize=(7.0, 2.5))
         axes = fig.subplots(1, 2, sharex=True)
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.33, wspace=0.2)
         waves = sorted(int(w) for w in icc["wave"].unique())
         for ax, column, title in zip(
             axes,
@@ -376,6 +417,9 @@ def icc_figure(icc: pd.DataFrame, labels: Mapping[str, str], name: str = "icc") 
             ax.set_title(title)
             ax.set_xlabel("wave")
             _int_waves(ax, waves)
+        for ax in axes:  # negative ICCs mean no between-team variance; keep the scale readable
+            low, high = ax.get_ylim()
+            ax.set_ylim(max(low, -1.0), min(max(high, 0.1), 1.0))
         axes[0].axhline(0, color="#888888", linewidth=0.8)
         axes[1].axhline(0.7, color="#888888", linestyle=":", linewidth=1)
         handles = [
@@ -398,7 +442,7 @@ def identity_figure(
     with _style(name):
         teams = sorted(means["team"].unique())
         waves = sorted(int(w) for w in means["wave"].unique())
-        fig, axes = _grid(len(teams), 4, (1.9, 1.55))
+        fig, axes = _grid(len(teams), 4, (1.55, 1.2))
         colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(labels)}
         for ax, team in zip(axes, teams, strict=True):
             for k, scale in enumerate(labels):
@@ -438,7 +482,8 @@ def sociogram_figure(
     sorted order, so the same data always gives the same picture.
     """
     with _style(name):
-        fig, axes = _grid(len(graphs), 4, (1.9, 1.9))
+        legend_rows = math.ceil((len(profession_colours) + 1) / 5)
+        fig, axes = _grid(len(graphs), 4, (1.6, 1.6), legend_rows=legend_rows, share=False)
         for ax, (title, graph) in zip(axes, graphs, strict=True):
             ax.grid(False)
             ax.set_xticks([])
@@ -510,12 +555,20 @@ def network_trend_figure(
         teams = sorted(network["team"].unique())
         colour = colours(teams)
         waves = sorted(int(w) for w in network["wave"].unique())
-        fig = Figure(figsize=(7.0, 2.5), layout="constrained")
+        legend_rows = math.ceil(len(teams) / 4)
+        fig = Figure(figsize=(7.0, 2.2 + 0.2 * legend_rows))
         axes = fig.subplots(1, 3, sharex=True)
+        fig.subplots_adjust(
+            left=0.06,
+            right=0.98,
+            top=0.9,
+            bottom=(0.5 + 0.2 * legend_rows) / (2.2 + 0.2 * legend_rows),
+            wspace=0.3,
+        )
         panels = (
             ("ei_profession", "E-I index by profession", (-1.05, 1.05), 0.0),
             ("ei_organisation", "E-I index by organisation", (-1.05, 1.05), 0.0),
-            ("cross_ratio_profession", "cross-profession ties / random mixing", None, 1.0),
+            ("cross_ratio_profession", "cross-profession ratio", None, 1.0),
         )
         for ax, (column, title, limits, reference) in zip(axes, panels, strict=True):
             for team in teams:
@@ -543,8 +596,13 @@ def intervention_figure(
     ``estimate``, ``ci_low``, ``ci_high``).
     """
     with _style(name):
-        fig = Figure(figsize=(7.0, 0.9 + 0.28 * len(labels)), layout="constrained")
+        height = 0.9 + 0.28 * len(labels)
+        label_room = 0.25 + 0.065 * max((len(v) for v in labels.values()), default=5)
+        fig = Figure(figsize=(7.0, height))
         axes = fig.subplots(1, 2, sharey=True)
+        fig.subplots_adjust(
+            left=label_room / 7.0, right=0.98, top=1 - 0.3 / height, bottom=0.5 / height, wspace=0.1
+        )
         order = [s for s in labels if s in set(effects["outcome"])]
         y = np.arange(len(order))[::-1]
         for ax, effect, title in zip(

@@ -628,7 +628,7 @@ def _trend(summary: dict[str, Any], name: str) -> Any:
     if not any(v is not None for points in series.values() for _, v in points):
         return None
     marks = [(i["wave"], i["kind"]) for i in summary["interventions"]]
-    return figures.trend_figure(series, waves=summary["waves"], marks=marks, name=name)
+    return figures.trend_figure(series, waves=summary["waves"], marks=marks, name=name, width=3.6)
 
 
 def build_manager_brief(
