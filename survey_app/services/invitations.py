@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import render_template
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -166,26 +166,28 @@ def _wave_status(session: Session, wave_id: int, now: datetime) -> WaveStatus:
     return wave.status(now)
 
 
+def _uninvited(wave: Wave, today: date) -> Select[Any]:
+    """The current memberships of the wave's study that have no invitation to it yet."""
+    return (
+        select(Membership.id)
+        .join(Team)
+        .join(Theme)
+        .where(
+            Theme.study_id == wave.study_id,
+            current_membership(today),
+            ~select(Invitation.id)
+            .where(Invitation.membership_id == Membership.id, Invitation.wave_id == wave.id)
+            .exists(),
+        )
+    )
+
+
 def _create_missing(session: Session, wave_id: int, secret_key: str, today: date) -> int:
     """Add an invitation for every current membership in the wave's study that has none."""
     wave = session.get(Wave, wave_id)
     if wave is None:
         return 0
-    missing = list(
-        session.scalars(
-            select(Membership.id)
-            .join(Team)
-            .join(Theme)
-            .where(
-                Theme.study_id == wave.study_id,
-                current_membership(today),
-                ~select(Invitation.id)
-                .where(Invitation.membership_id == Membership.id, Invitation.wave_id == wave_id)
-                .exists(),
-            )
-            .order_by(Membership.id)
-        )
-    )
+    missing = list(session.scalars(_uninvited(wave, today).order_by(Membership.id)))
     created = [
         # A random placeholder until the id (part of the token) is known, a moment later.
         Invitation(membership_id=membership_id, wave_id=wave_id, token_hash=secrets.token_hex(32))
@@ -252,12 +254,17 @@ def _due(
 def count_due(
     session: Session, wave: Wave, kind: Kind, settings: MailingSettings, now: datetime | None = None
 ) -> int:
-    """How many of the wave's invitations are due a message of ``kind`` now."""
+    """How many messages of ``kind`` the wave is due now (invitations: including those of
+    current memberships not yet invited)."""
     now = utcnow() if now is None else now
     if wave.status(now) != "open":
         return 0
     conditions = _due(wave.id, kind, settings, now)
-    return int(session.scalar(select(func.count(Invitation.id)).where(*conditions)) or 0)
+    due = int(session.scalar(select(func.count(Invitation.id)).where(*conditions)) or 0)
+    if kind == "invitation":  # those still to be created are due too
+        uninvited = _uninvited(wave, now.date()).subquery()
+        due += int(session.scalar(select(func.count()).select_from(uninvited)) or 0)
+    return due
 
 
 def _claim(
