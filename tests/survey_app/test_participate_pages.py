@@ -402,3 +402,17 @@ def test_a_member_of_two_teams_answers_each_separately(
     ]
     assert _stored(app, survey_setup, "open")["me1"] == 7
     assert _stored(app, survey_setup, "other_team")["me1"] == 1
+
+
+def test_a_questionnaire_page_is_small_and_needs_no_javascript(
+    client: FlaskClient, asha: Respondent
+) -> None:
+    asha.consent()
+    html = asha.get("/page/1").data
+    stylesheet = client.get("/static/copkit.css")
+    css = stylesheet.data
+    stylesheet.close()
+    assert len(html) < 12_000  # about 7.6 kB for five 7-point items
+    assert len(html) + len(css) < 40_000
+    assert b"<script" not in html
+    assert b"style=" not in html  # the strict CSP allows no inline styles
