@@ -186,9 +186,7 @@ def page_form(
                 question.text,
                 choices=choices,
                 required=require_answers,
-                missing_message=(
-                    f"Question {position}: choose an answer, or choose “{PREFER_NOT_LABEL}”"
-                ),
+                missing_message=f"Question {position}: choose an answer",
                 invalid_message=f"Question {position}: choose one of the answers shown",
             )
     elif page.kind == "network" and page.network is not None:
