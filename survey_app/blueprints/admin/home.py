@@ -64,10 +64,8 @@ def create_study() -> Response | tuple[str, int]:
     try:
         with write_transaction(db.session):
             study = study_setup.create_study(db.session, form.name.data or "", actor())
-            study_id = study.id
+            study_id, name = study.id, study.name
     except ServiceError as error:
         return _render(form, problems_of(error), INVALID)
-    flash(
-        f"Study {form.name.data} created. Next: add themes and teams, or import a roster.", "info"
-    )
+    flash(f"Study {name} created. Next: add themes and teams, or import a roster.", "info")
     return redirect(url_for("admin.study", study_id=study_id))
