@@ -79,9 +79,13 @@ def _held_text(value: Any) -> str:
     return "yes" if bool(value) else "no"
 
 
-def _change_line(label: str, before: SafeFigure, after: SafeFigure, change: SafeFigure) -> str:
-    if change.suppressed or change.value is None or math.isnan(change.value):
-        return f"{label}: change not shown ({change.text if change.suppressed else 'no data'})."
+def _change_line(
+    label: str, before: SafeFigure, after: SafeFigure, change: SafeFigure, min_cell: int
+) -> str:
+    if change.suppressed:
+        return f"{label}: change not shown ({notice(min_cell)})."
+    if change.value is None or math.isnan(change.value):
+        return f"{label}: change not shown (no data)."
     if abs(change.value) < STEADY:
         return f"{label} stayed about the same ({before.text} then {after.text})."
     verb = "rose" if change.value > 0 else "fell"
@@ -121,6 +125,7 @@ class _Builder:
             **self.labels,
         }
         self.items = item_matrix(bundle.responses, instrument)
+        self.practice_items = [i for s in practice for i in instrument.scale(s).item_ids]
         self.cells: list[Cell] = []
         self.by_key: dict[str, Cell] = {}
 
@@ -145,8 +150,11 @@ class _Builder:
         for wave in waves:
             at = scores[scores["wave"] == wave]
             for scale in self.scales:
-                people = _respondents(at, scale)
-                values = at[scale].to_numpy(dtype=float)
+                # practice scales on the composite's respondents: a composite over fewer
+                # people than its parts would let their difference reveal the others
+                rows = at[at[PRACTICE].notna()] if scale in self.practice else at
+                people = _respondents(rows, scale)
+                values = rows[scale].to_numpy(dtype=float)
                 value = float(np.nanmean(values)) if people else float("nan")
                 means[(scale, wave)] = self.add(
                     Cell(
@@ -247,18 +255,22 @@ class _Builder:
                     digits=2,
                 )
             )
-        # the verdict rests on the respondents of the last wave it counted
+        # the verdict rests on those who answered every practice item at the last wave it
+        # counted (the respondents the formation criteria count)
         formation = self.results.formation
         row = formation[formation["team"] == team].iloc[0].to_dict()
         plan["formation"] = row
         plan["verdict"] = None
         if row["verdict"] != "insufficient_data" and pd.notna(row.get("last_wave")):
-            at = scores[scores["wave"] == int(row["last_wave"])]
+            items = self.items[
+                (self.items["team"] == team) & (self.items["wave"] == int(row["last_wave"]))
+            ]
+            complete = items.dropna(subset=self.practice_items)
             plan["verdict"] = self.add(
                 Cell(
                     f"{team}|verdict",
                     f"verdict:{team}",
-                    frozenset(str(r) for r in at["respondent"]),
+                    frozenset(str(r) for r in complete["respondent"]),
                     None,
                     priority=10,
                 )
@@ -383,7 +395,7 @@ def _assemble(
                     if change_fig is None
                     else change_fig.text
                     if change_fig.suppressed or change_fig.value is None
-                    else f"{change_fig.value:+.2f}"
+                    else f"{round(change_fig.value, 2) + 0.0:+.2f}"
                 ),
                 "change_suppressed": bool(change_fig and change_fig.suppressed),
             }
@@ -398,7 +410,9 @@ def _assemble(
             )
         ):
             change_lines.append(
-                _change_line(labels[scale].split(" (")[0], previous_fig, latest_fig, change_fig)
+                _change_line(
+                    labels[scale].split(" (")[0], previous_fig, latest_fig, change_fig, min_cell
+                )
             )
 
     row = plan["formation"]
@@ -409,7 +423,7 @@ def _assemble(
         verdict = {
             "code": None,
             "label": "Not shown",
-            "headline": "Not shown: " + notice(min_cell) + " at the wave the verdict rests on.",
+            "headline": notice(min_cell).capitalize() + " at the wave the verdict rests on.",
             "explanation": "",
             "suppressed": True,
             "signs": [],
@@ -436,7 +450,7 @@ def _assemble(
         key, null = plan["agreement"]
         fig = shown[key]
         if fig.suppressed:
-            line = f"Whether members share a view: {fig.text}."
+            line = f"Whether members share a view: {notice(min_cell)}."
         elif fig.value is not None and fig.value >= 0.7 and fig.value > null:
             line = (
                 f"Members largely share a view of how the team works "
@@ -452,7 +466,7 @@ def _assemble(
     if plan["network"] is not None:
         fig = shown[plan["network"]]
         if fig.suppressed:
-            line = f"Knowledge exchange across professions: {fig.text}."
+            line = f"Knowledge exchange across professions: {notice(min_cell)}."
         elif fig.value is not None and fig.value >= 0.7:
             line = (
                 "Work knowledge is exchanged across professions "
@@ -483,7 +497,7 @@ def _assemble(
             if c.suppressed:
                 item["line"] = (
                     f"{entry['kind'].capitalize()} before wave {entry['wave']}: "
-                    f"the before-and-after comparison is {c.text}."
+                    f"the before-and-after comparison is {notice(min_cell)}."
                 )
             else:
                 item["line"] = (
@@ -671,5 +685,6 @@ def build_manager_brief(
         generated=datetime.now(UTC).strftime("%d %B %Y"),
         pages=pages,
         min_cell=min_cell,
+        notice=notice(min_cell),
         audience="manager",
     )

@@ -36,7 +36,10 @@ The rules, applied until nothing changes:
 
 Cells of different measures are taken to be not subtractable from each other (a scale mean
 and an agreement index, say); give cells the same ``measure`` whenever one could be combined
-with the other. Where only counts are known (no respondent sets), :func:`safe_pair` and
+with the other. A composite (e.g. the mean of three practice scales) must rest on exactly the
+respondents of the parts shown beside it: if a composite over 7 people were shown next to
+its parts over 8, a little algebra would give the eighth person's answers. The manager brief
+therefore computes the practice scales on the composite's respondents. Where only counts are known (no respondent sets), :func:`safe_pair` and
 :func:`partition_release` apply rules 2 and 3 to numbers of respondents of nested groups.
 
 Figures of a wave that is still open change as people respond: two looks at the same wave

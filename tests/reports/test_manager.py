@@ -212,3 +212,22 @@ def test_unknown_team_and_bad_min_cell_are_rejected(results: AnalysisResults) ->
         reports.manager_summary(results, "No Such Team")
     with pytest.raises(ValueError, match="min_cell"):
         reports.manager_summary(results, results.bundle.teams[0], min_cell=0)
+
+
+def test_practice_scales_rest_on_the_same_people_as_their_composite(
+    results: AnalysisResults,
+) -> None:
+    """A composite over fewer people than its parts would let algebra reveal the others."""
+    practice = results.criteria["practice"]["scales"]
+    checked = 0
+    for summary in reports.manager_summaries(results, results.bundle.teams):
+        by_key = {(f["scale"], f["wave"]): f for f in summary["figures"]}
+        for wave in summary["waves"]:
+            composite = by_key[("practice", wave)]
+            for scale in practice:
+                part = by_key[(scale, wave)]
+                assert part["suppressed"] == composite["suppressed"]
+                if not part["suppressed"]:
+                    assert part["n"] == composite["n"]
+                    checked += 1
+    assert checked
