@@ -2,6 +2,7 @@
 
 from reports.evaluator import SECTION_IDS, build_evaluator_report, evaluator_sections
 from reports.manager import build_manager_brief, manager_summaries, manager_summary
+from reports.pdf import html_to_pdf
 from reports.suppression import DEFAULT_MIN_CELL, Cell, SafeFigure, suppress
 from reports.writer import write_report
 
@@ -13,6 +14,7 @@ __all__ = [
     "build_evaluator_report",
     "build_manager_brief",
     "evaluator_sections",
+    "html_to_pdf",
     "manager_summaries",
     "manager_summary",
     "suppress",

@@ -1,0 +1,61 @@
+"""Figures: inline SVG that is self-contained, escaped, reproducible and safe to put many on a page."""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+import pandas as pd
+
+from reports import figures
+
+
+def test_svg_is_inline_ready_escaped_and_reproducible() -> None:
+    series = {"<i>practice</i> & co": [(1, 4.0), (2, None), (3, 5.5)]}
+    one = figures.trend_figure(series, waves=[1, 2, 3], marks=[(3, "<b>workshop</b>")])
+    two = figures.trend_figure(series, waves=[1, 2, 3], marks=[(3, "<b>workshop</b>")])
+    assert one == two  # no dates, no random ids
+    assert one.startswith('<svg class="figure" role="img" aria-label="Team means by wave"')
+    assert "<?xml" not in one and "DOCTYPE" not in one and "xmlns" not in one
+    assert "http" not in one and "<image" not in one and "<metadata" not in one
+    assert "&lt;i&gt;practice&lt;/i&gt; &amp; co" in one and "<i>practice" not in one
+    assert "&lt;b&gt;workshop&lt;/b&gt;" in one
+
+
+def test_ids_are_prefixed_per_figure_and_references_follow() -> None:
+    a = figures.trend_figure({"x": [(1, 3.0), (2, 4.0)]}, waves=[1, 2], name="first")
+    b = figures.trend_figure({"x": [(1, 3.0), (2, 4.0)]}, waves=[1, 2], name="second")
+    ids_a = set(re.findall(r'\bid="([^"]+)"', a))
+    ids_b = set(re.findall(r'\bid="([^"]+)"', b))
+    assert ids_a and all(i.startswith("first-") for i in ids_a)
+    assert not ids_a & ids_b
+    for ref in re.findall(r'href="#([^"]+)"', a) + re.findall(r"url\(#([^)]+)\)", a):
+        assert ref in ids_a
+
+
+def test_sociogram_layout_is_fixed_by_its_seed() -> None:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(
+        [
+            ("a", {"profession": "nurse", "responded": True}),
+            ("b", {"profession": "GP", "responded": False}),
+            ("c", {"profession": "nurse", "responded": True}),
+        ]
+    )
+    graph.add_edges_from([("a", "b"), ("c", "a")])
+    palette = figures.colours(["nurse", "GP"])
+    one = figures.sociogram_figure([("Team, wave 1", graph)], palette)
+    assert one == figures.sociogram_figure([("Team, wave 1", graph)], palette)
+    other = figures.sociogram_figure([("Team, wave 1", graph)], palette, seed=2)
+    assert one != other
+    assert palette["nurse"].lower() in one.lower()
+
+
+def test_response_rates_are_vector_cells_with_counts() -> None:
+    rates = pd.DataFrame(
+        {"team": ["A", "A", "B"], "wave": [1, 2, 1], "invited": [8, 8, 5], "responded": [6, 8, 2]}
+    )
+    svg = figures.response_rate_figure(rates)
+    assert "<image" not in svg  # no embedded bitmap
+    for label in ("6/8", "8/8", "2/5"):
+        assert label in svg
