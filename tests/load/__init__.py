@@ -1,0 +1,1 @@
+"""Load, concurrency and crash tests against `copkit serve` over loopback HTTP."""
