@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-COPKIT = str(Path(sys.executable).with_name("copkit"))
+from tests.cli.conftest import run
+
 TABLES = (
     "scores.csv",
     "reliability.csv",
@@ -27,33 +26,14 @@ TABLES = (
 )
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COPKIT, *args], capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("cli")
-    bundle, results = root / "bundle", root / "results"
-    made = run(
-        "simulate",
-        "--teams",
-        "6",
-        "--members",
-        "8",
-        "--waves",
-        "4",
-        "--seed",
-        "3",
-        "--out",
-        str(bundle),
-    )
-    assert made.returncode == 0, made.stderr
-    done = run("analyse", str(bundle), "--out", str(results))
+def analysed(simulated_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    results = tmp_path_factory.mktemp("analysed") / "results"
+    done = run("analyse", str(simulated_bundle), "--out", str(results))
     assert done.returncode == 0, done.stderr
     assert "analyse [7/7] done" in done.stderr
     assert "analysed 6 teams over 4 waves" in done.stdout
-    return bundle, results
+    return simulated_bundle, results
 
 
 def test_analyse_writes_every_table(analysed: tuple[Path, Path]) -> None:

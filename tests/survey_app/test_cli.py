@@ -42,7 +42,6 @@ COMMANDS = [
     "power",
 ]
 STUBS = {
-    "report": 7,
     "demo": 8,
 }
 PASSWORD = "correct horse battery"
