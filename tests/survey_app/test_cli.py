@@ -41,9 +41,6 @@ COMMANDS = [
     "simulate",
     "power",
 ]
-STUBS = {
-    "demo": 8,
-}
 PASSWORD = "correct horse battery"
 
 
@@ -81,14 +78,6 @@ def test_every_command_has_help(command: str) -> None:
     assert f"Usage: main {command}" in result.output
     description = result.output.split("\n\n", 2)[1].strip()
     assert len(description) > 20
-
-
-@pytest.mark.parametrize("command", sorted(STUBS))
-def test_commands_of_later_issues_say_so_and_exit_2(command: str) -> None:
-    result = CliRunner().invoke(main, [command, "--study", "S", "extra"])
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith(f"not yet available: arrives with issue {STUBS[command]} (")
 
 
 def test_init_db_creates_then_keeps_the_schema(database_url: str, tmp_path: Path) -> None:
