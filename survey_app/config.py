@@ -59,6 +59,7 @@ def default_config(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "SMTP_STARTTLS": False,
         "SMTP_TIMEOUT": 30,
         "MAIL_FROM": "copkit@localhost",
+        "HELP_EMAIL": None,  # shown to respondents for help; MAIL_FROM when unset
         "BASE_URL": "http://127.0.0.1:5000",
         "REMINDER_LIMIT": 2,
         "REMINDER_INTERVAL_HOURS": 72,
