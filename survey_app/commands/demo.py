@@ -19,7 +19,7 @@ from analysis.simulate import simulate_study
 from reports import write_report
 from survey_app import migrate
 from survey_app.commands.runtime import app_for
-from survey_app.commands.server import run_server
+from survey_app.commands.server import run_server, server_options
 from survey_app.extensions import db
 from survey_app.models import utcnow
 from survey_app.services.demo import (
@@ -110,22 +110,7 @@ def _load_or_reuse(
     type=click.IntRange(2, 60),
     help="Teams in a newly loaded demo study.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=5000,
-    envvar="PORT",
-    show_default=True,
-    help="Port to serve on (the PORT environment variable also sets it).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 16),
-    default=2,
-    show_default=True,
-    help="gunicorn worker processes.",
-)
+@server_options
 @click.pass_context
 def demo(
     ctx: click.Context,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -85,23 +85,35 @@ def run_server(config: dict[str, Any] | None, *, host: str, port: int, workers: 
     CopkitServer(options, config).run()
 
 
+def server_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The ``--host``, ``--port`` (or ``PORT``) and ``--workers`` options of a serving command."""
+    options = (
+        click.option(
+            "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+        ),
+        click.option(
+            "--port",
+            type=click.IntRange(1, 65535),
+            default=5000,
+            envvar="PORT",
+            show_default=True,
+            help="Port to listen on (the PORT environment variable also sets it).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 64),
+            default=2,
+            show_default=True,
+            help="Number of gunicorn worker processes.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=5000,
-    envvar="PORT",
-    show_default=True,
-    help="Port to listen on (the PORT environment variable also sets it).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Number of gunicorn worker processes.",
-)
+@server_options
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web app with gunicorn (stop it with Ctrl-C).
