@@ -253,13 +253,19 @@ def stored_answers(session: Session, survey: Survey) -> StoredAnswers:
     invitation = survey._invitation()
     roster_page = network_page_number(survey)
     roster_answered = roster_page is not None and invitation.current_page > roster_page
-    response = _response(session, invitation)
-    if response is None:
-        return StoredAnswers({}, frozenset(), {}, roster_answered)
+    # Plain column queries: loading the Response and then its three collections lazily took
+    # four queries and built an ORM object per answer, on every page view.
+    mine = Response.invitation_id == invitation.id
+    rated = session.execute(select(Answer.item_id, Answer.value).join(Answer.response).where(mine))
+    rated_values = {item_id: value for item_id, value in rated}
+    ties = frozenset(session.scalars(select(Tie.alter_member_id).join(Tie.response).where(mine)))
+    comments = session.execute(
+        select(Comment.item_id, Comment.text).join(Comment.response).where(mine)
+    )
     return StoredAnswers(
-        rated={answer.item_id: answer.value for answer in response.answers},
-        ties=frozenset(tie.alter_member_id for tie in response.ties),
-        comments={comment.item_id: comment.text for comment in response.comments},
+        rated=rated_values,
+        ties=ties,
+        comments={item_id: text for item_id, text in comments},
         roster_answered=roster_answered,
     )
 
@@ -457,7 +463,8 @@ def save_page(
 
 
 def _first_incomplete(session: Session, survey: Survey, response: Response) -> int | None:
-    answered = {answer.item_id for answer in response.answers}
+    """The first rated page with an item unanswered in the database (after a flush)."""
+    answered = set(session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
     for page in survey.pages:
         if page.kind == "rated" and any(q.id not in answered for q in page.questions):
             return page.number
