@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -459,3 +460,34 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
 
     user: Mapped[User | None] = relationship()
+
+
+class DashboardSnapshot(Base):
+    """A study's computed dashboard for one audience, reused while the study's data is unchanged.
+
+    ``fingerprint`` summarises the data the content was computed from (see
+    :func:`survey_app.services.dashboard.data_fingerprint`); a request whose fingerprint differs
+    recomputes. ``claim``/``claimed_at`` mark the one request computing it now, so that several
+    app servers never analyse the same study at once. ``content`` is plain JSON (the evaluator
+    report's sections, or the suppressed manager summaries); ``report_html`` and ``report_pdf``
+    are the evaluator report for download (the PDF made on first request).
+    """
+
+    __tablename__ = "dashboard_snapshots"
+    __table_args__ = (
+        UniqueConstraint("study_id", "audience"),
+        CheckConstraint("audience IN ('evaluator', 'manager')", name="audience_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    audience: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    computed_at: Mapped[datetime | None]
+    compute_seconds: Mapped[float | None] = mapped_column(Float)
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    report_html: Mapped[str | None] = mapped_column(Text)
+    report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]

@@ -27,6 +27,7 @@ TABLES = {
     "users",
     "managed_teams",
     "audit_events",
+    "dashboard_snapshots",
 }
 
 
