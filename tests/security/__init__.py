@@ -1,0 +1,1 @@
+"""Security tests: the access-control matrix, bad input and output escaping."""

@@ -1,0 +1,405 @@
+"""Every route x every role, from the app's URL map: who gets in, who is sent away, and how.
+
+The routes come from ``app.url_map`` (static files aside), so a new route has no expectation
+until someone writes one here, and until then its cases fail. Each expectation says, for every
+role of :data:`tests.security.conftest.ROLES`, what a GET (and, for POST routes, a POST with a
+valid CSRF token and a valid form) must get:
+
+- nobody signed in (anonymous, or someone who only holds a survey link) on a staff page: a
+  redirect to the sign-in page;
+- the wrong role (a manager on a set-up page): 403;
+- the wrong scope (another study's evaluator, a manager of another team): 404, as if the object
+  did not exist (``services/authorisation.py``); a survey link that is not one's own: 404.
+
+Every refused request must leave every table exactly as it was; allowed POSTs are sent with a
+form that does change something (checked), so a refusal that changes nothing proves something.
+URL arguments are study A's objects (``url_arguments``): in scope for study A's evaluator and
+Ward 7's manager, out of scope for the "other" roles.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.security.conftest import (
+    ADMIN,
+    ANONYMOUS,
+    EVALUATOR,
+    EVALUATOR_OTHER,
+    MANAGER,
+    MANAGER_OTHER,
+    RESPONDENT,
+    ROLES,
+    STAFF_EMAILS,
+    SecurityApp,
+    World,
+    build_url,
+    routes,
+)
+from tests.survey_app.staff_support import PASSWORD
+from tests.survey_app.survey_fixtures import rated_answers
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a request must get: a status, where a redirect goes, and whether tables change."""
+
+    statuses: tuple[int, ...]
+    path: str | None = None
+    """A regular expression the redirect's path must match."""
+    refused: bool = False
+    """Refused: nothing at all may change."""
+    changes: bool | None = None
+    """True: the request must change the tables; False: it must not; None: not checked."""
+
+    def __str__(self) -> str:
+        where = f" to {self.path}" if self.path else ""
+        return f"{'/'.join(map(str, self.statuses))}{where}"
+
+
+LOGIN = Outcome((302,), path="/auth/", refused=True)
+FORBIDDEN = Outcome((403,), refused=True)
+NOT_FOUND = Outcome((404,), refused=True)
+SHOWN = Outcome((200,), changes=False)
+DONE = Outcome((302, 303), changes=True)
+"""The change was made, then a redirect (post/redirect/get)."""
+TO_ADMIN = Outcome((302,), path="/admin/", changes=False)
+
+Rules = Mapping[str, Outcome]
+Body = Callable[[World], dict[str, Any]]
+
+
+def by_role(
+    *,
+    anonymous: Outcome = LOGIN,
+    respondent: Outcome = LOGIN,
+    manager_other: Outcome,
+    manager: Outcome,
+    evaluator_other: Outcome,
+    evaluator: Outcome,
+    admin: Outcome,
+) -> dict[str, Outcome]:
+    """An outcome for each role (those without an account are sent to sign in by default)."""
+    return {
+        ANONYMOUS: anonymous,
+        RESPONDENT: respondent,
+        MANAGER_OTHER: manager_other,
+        MANAGER: manager,
+        EVALUATOR_OTHER: evaluator_other,
+        EVALUATOR: evaluator,
+        ADMIN: admin,
+    }
+
+
+def study_staff(allowed: Outcome) -> dict[str, Outcome]:
+    """Study set-up: admins and the study's evaluators; managers 403; other studies 404."""
+    return by_role(
+        manager_other=FORBIDDEN,
+        manager=FORBIDDEN,
+        evaluator_other=NOT_FOUND,
+        evaluator=allowed,
+        admin=allowed,
+    )
+
+
+def team_scoped(allowed: Outcome) -> dict[str, Outcome]:
+    """A team's page: its manager too, but not the manager of another team (404)."""
+    return by_role(
+        manager_other=NOT_FOUND,
+        manager=allowed,
+        evaluator_other=NOT_FOUND,
+        evaluator=allowed,
+        admin=allowed,
+    )
+
+
+def every_account(allowed: Outcome) -> dict[str, Outcome]:
+    """Any signed-in account; nobody else."""
+    return by_role(
+        manager_other=allowed,
+        manager=allowed,
+        evaluator_other=allowed,
+        evaluator=allowed,
+        admin=allowed,
+    )
+
+
+def everyone(allowed: Outcome) -> dict[str, Outcome]:
+    """Public: the same for every role."""
+    return dict.fromkeys(ROLES, allowed)
+
+
+def link_holder(allowed: Outcome) -> dict[str, Outcome]:
+    """A survey page: the link's holder gets it; everyone else has no valid link (404)."""
+    outcomes = dict.fromkeys(ROLES, NOT_FOUND)
+    outcomes[RESPONDENT] = allowed
+    return outcomes
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The outcomes of a route for GET and for POST, and the valid form a POST sends."""
+
+    get: Rules | None = None
+    post: Rules | None = None
+    body: Body = field(default=lambda world: {})
+
+    def outcomes(self, method: str) -> Rules | None:
+        """The outcomes for ``method`` (None: no expectation written)."""
+        return {"GET": self.get, "POST": self.post}.get(method)
+
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+def _member_details(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "email": "new.person@example.org",
+        "profession": "pharmacist",
+        "organisation": "Trust A",
+        "organisation_type": "acute trust",
+    }
+
+
+ROSTER = (
+    b"team,name,email,profession,organisation,organisation_type,theme\n"
+    b"Ward 7,Dee Roster,dee@example.org,nurse,Trust A,acute trust,Heart failure\n"
+)
+NEW_PASSWORD = "a brand new matrix password"
+WAVE_DATES = {"opens": "2031-01-06T09:00", "closes": "2031-02-06T17:00"}
+
+EXPECTED: dict[str, Expectation] = {
+    # --- administration: study set-up is for admins and the study's evaluators ---
+    "admin.index": Expectation(get=every_account(SHOWN)),
+    "admin.audit_log": Expectation(
+        get=by_role(
+            manager_other=FORBIDDEN,
+            manager=FORBIDDEN,
+            evaluator_other=SHOWN,  # their own study's events
+            evaluator=SHOWN,
+            admin=SHOWN,
+        )
+    ),
+    "admin.create_study": Expectation(
+        post=by_role(
+            manager_other=FORBIDDEN,
+            manager=FORBIDDEN,
+            evaluator_other=FORBIDDEN,
+            evaluator=FORBIDDEN,
+            admin=DONE,
+        ),
+        body=lambda world: {"name": "Matrix study"},
+    ),
+    "admin.study": Expectation(get=study_staff(SHOWN)),
+    "admin.create_theme": Expectation(
+        post=study_staff(DONE), body=lambda world: {"theme-name": "Matrix theme"}
+    ),
+    "admin.create_team": Expectation(
+        post=study_staff(DONE),
+        body=lambda world: {
+            "team-theme": world.theme_ids["Heart failure"],
+            "team-name": "Matrix team",
+        },
+    ),
+    "admin.team": Expectation(get=team_scoped(SHOWN)),
+    "admin.members_page": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {**_member_details("Matrix Person"), "team": 0},
+    ),
+    "admin.member": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {**_member_details("Ann Renamed"), "email": "ann@example.org"},
+    ),
+    "admin.add_membership": Expectation(
+        post=study_staff(DONE),
+        body=lambda world: {"team": world.a.team_ids["Renal"], "joined_on": _today()},
+    ),
+    "admin.end_membership": Expectation(
+        post=study_staff(DONE), body=lambda world: {"left_on": _today()}
+    ),
+    "admin.roster_upload": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {"file": (io.BytesIO(ROSTER), "roster.csv")},
+    ),
+    "admin.interventions": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {
+            "team": world.a.team_ids["Ward 7"],
+            "started_on": "2024-06-03",
+            "kind": "co-location",
+            "description": "Desks side by side",
+        },
+    ),
+    "admin.delete_intervention": Expectation(post=study_staff(DONE)),
+    "admin.waves_page": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {"number": 2, "instrument": "cop-health@1", **WAVE_DATES},
+    ),
+    "admin.wave": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {"number": 1, "instrument": "cop-health@1", **WAVE_DATES},
+    ),
+    "admin.close_wave": Expectation(post=study_staff(DONE)),
+    "admin.send_invitations": Expectation(post=study_staff(DONE)),  # invitations made, refused
+    "admin.send_reminders": Expectation(post=study_staff(Outcome((302,)))),  # nobody is due
+    "admin.wave_tracking": Expectation(
+        get=by_role(
+            manager_other=SHOWN,  # the wave is in their study; they see their own team only
+            manager=SHOWN,
+            evaluator_other=NOT_FOUND,
+            evaluator=SHOWN,
+            admin=SHOWN,
+        )
+    ),
+    "admin.non_responders": Expectation(get=study_staff(SHOWN)),
+    # --- signing in and out ---
+    "auth.index": Expectation(
+        get={**every_account(TO_ADMIN), ANONYMOUS: SHOWN, RESPONDENT: SHOWN},
+        post={
+            **every_account(TO_ADMIN),
+            # wrong password: the form again, and the failure is recorded for throttling
+            ANONYMOUS: Outcome((200,), changes=True),
+            RESPONDENT: Outcome((200,), changes=True),
+        },
+        body=lambda world: {"email": STAFF_EMAILS[EVALUATOR], "password": "not the password"},
+    ),
+    "auth.logout": Expectation(
+        post={
+            **every_account(Outcome((302,), path="/auth/", changes=True)),  # audited
+            ANONYMOUS: Outcome((302,), path="/auth/", changes=False),
+            RESPONDENT: Outcome((302,), path="/auth/", changes=False),
+        }
+    ),
+    "auth.password": Expectation(
+        get=every_account(SHOWN),
+        post=every_account(DONE),
+        body=lambda world: {
+            "current": PASSWORD,
+            "new": NEW_PASSWORD,
+            "confirmation": NEW_PASSWORD,
+        },
+    ),
+    # --- dashboards (DESIGN 7: managers see their teams' aggregates only) ---
+    "dashboard.index": Expectation(get=every_account(SHOWN)),
+    # --- exports: pseudonymous data for the study's staff, never for managers ---
+    "exports.index": Expectation(
+        get=by_role(
+            manager_other=FORBIDDEN,
+            manager=FORBIDDEN,
+            evaluator_other=SHOWN,  # lists their own study only
+            evaluator=SHOWN,
+            admin=SHOWN,
+        )
+    ),
+    "exports.download": Expectation(
+        post=study_staff(Outcome((200,), changes=True)),  # the download is audited
+        body=lambda world: {"export_format": "wide-csv"},
+    ),
+    # --- public ---
+    "health.healthz": Expectation(get=everyone(SHOWN)),
+    "participate.index": Expectation(get=everyone(SHOWN)),
+    # --- the survey: the link is the credential ---
+    "participate.entry": Expectation(
+        get=link_holder(Outcome((303,), path=r"/s/[\w-]+/page/\d+", changes=False))
+    ),
+    "participate.consent": Expectation(
+        get=link_holder(SHOWN),
+        post=link_holder(Outcome((303,), path=r"/s/[\w-]+/page/\d+")),
+        body=lambda world: {"agree": "y"},
+    ),
+    "participate.page": Expectation(
+        get=link_holder(SHOWN),
+        post=link_holder(Outcome((303,), path=r"/s/[\w-]+/page/2", changes=True)),
+        body=lambda world: {**rated_answers(1), "action": "next"},
+    ),
+    "participate.thanks": Expectation(
+        get=link_holder(Outcome((303,), path=r"/s/[\w-]+", changes=False))  # not sent yet
+    ),
+}
+
+ROUTES = routes()
+CASES = [
+    pytest.param(endpoint, rule, method, role, id=f"{endpoint}-{method}-{role}")
+    for endpoint, rule, methods in ROUTES
+    for method in sorted(methods)
+    for role in ROLES
+]
+
+
+def test_every_route_and_method_has_an_expectation() -> None:
+    routed = {endpoint: methods for endpoint, _, methods in ROUTES}
+    missing = sorted(set(routed) - set(EXPECTED))
+    assert missing == [], f"routes without an expectation (read the view, add one): {missing}"
+    stale = sorted(set(EXPECTED) - set(routed))
+    assert stale == [], f"expectations for routes that no longer exist: {stale}"
+    for endpoint, methods in routed.items():
+        written = {m for m in ("GET", "POST") if EXPECTED[endpoint].outcomes(m) is not None}
+        assert written == set(methods), endpoint
+        for method in methods:
+            outcomes = EXPECTED[endpoint].outcomes(method)
+            assert outcomes is not None and set(outcomes) == set(ROLES), (endpoint, method)
+
+
+def test_the_matrix_is_as_large_as_the_app() -> None:
+    assert len(ROUTES) >= 33
+    assert len(CASES) == len(ROLES) * sum(len(methods) for _, _, methods in ROUTES)
+
+
+@pytest.fixture(scope="module")
+def matrix(sqlite_security_app: SecurityApp) -> SecurityApp:
+    """The world on SQLite (authorisation does not depend on the database)."""
+    return sqlite_security_app
+
+
+def request_as(
+    security: SecurityApp, endpoint: str, rule: str, method: str, role: str
+) -> tuple[int, str]:
+    """Send the case's request as ``role``; returns the status and the redirect's path."""
+    world = security.world
+    url = build_url(security.app, endpoint, rule, world, role)
+    client = security.client(role)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        data = {"csrf_token": security.csrf(role), **EXPECTED[endpoint].body(world)}
+        response = client.open(url, method=method, data=data)
+    location = urlsplit(response.headers.get("Location", "")).path
+    return response.status_code, location
+
+
+@pytest.mark.parametrize(("endpoint", "rule", "method", "role"), CASES)
+def test_access(matrix: SecurityApp, endpoint: str, rule: str, method: str, role: str) -> None:
+    expectation = EXPECTED.get(endpoint)
+    outcomes = None if expectation is None else expectation.outcomes(method)
+    if outcomes is None:
+        pytest.fail(
+            f"no expectation for {method} {endpoint} ({rule}): read the view and DESIGN.md "
+            "section 7, then add what each role must get to EXPECTED"
+        )
+    expected = outcomes[role]
+    matrix.restore()
+    status, location = request_as(matrix, endpoint, rule, method, role)
+    assert status in expected.statuses, f"{role} {method} {rule}: {status}, not {expected}"
+    if expected.path is not None:
+        assert re.fullmatch(expected.path, location), f"redirected to {location!r}"
+    changed = matrix.differences()
+    if expected.refused or expected.changes is False:
+        assert changed == [], f"{role} {method} {rule} ({status}) changed: {changed}"
+    elif expected.changes:
+        assert changed != [], f"{role} {method} {rule}: the valid form changed nothing"
