@@ -1,13 +1,165 @@
-"""Dashboards: evaluators' live results and managers' team aggregates (``/dashboard``)."""
+"""Dashboards (``/dashboard``): evaluators' live report of their study, managers' team pages.
+
+Every view needs a signed-in staff account and checks role and scope through
+:mod:`survey_app.services.authorisation`: the study page and the report download need
+``study.view`` (admins and the study's evaluators; managers get 403), a team page needs
+``team.view`` and a team in the user's scope (a manager's own teams; another team is 404).
+The content comes from :mod:`survey_app.services.dashboard`, which caches it in the database.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from io import BytesIO
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from survey_app.blueprints.admin.blueprint import staff_navigation
+from survey_app.errors import render_error
+from survey_app.extensions import db, login_manager
+from survey_app.forms.dashboard import ReportForm
+from survey_app.models import User, utcnow
+from survey_app.services import authorisation as authz
+from survey_app.services import dashboard as service
+from survey_app.services.audit import Actor
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+RETRY_AFTER_SECONDS = 15
+"""What a "being prepared" page tells the browser about trying again."""
+
+
+@bp.before_request
+def _require_sign_in() -> BaseResponse | None:
+    """Every dashboard needs a signed-in staff account."""
+    if not current_user.is_authenticated:
+        response: BaseResponse = login_manager.unauthorized()
+        return response
+    return None
+
+
+@bp.errorhandler(authz.AccessDeniedError)
+def _access_denied(error: authz.AccessDeniedError) -> tuple[str, int]:
+    """The role may not see this: 403."""
+    return render_error(Forbidden())
+
+
+@bp.errorhandler(authz.NotInScopeError)
+def _not_in_scope(error: authz.NotInScopeError) -> tuple[str, int]:
+    """No such study or team in the user's scope: 404, whether it exists elsewhere or not."""
+    return render_error(NotFound())
+
+
+@bp.after_request
+def _private(response: BaseResponse) -> BaseResponse:
+    """Results are for the signed-in user only: no shared cache may keep them."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.context_processor
+def _navigation() -> dict[str, Any]:
+    """The staff navigation, with a link to the dashboards."""
+    navigation = staff_navigation()
+    links = list(navigation.get("nav_links", []))
+    if links:
+        links.insert(1, ("Results", url_for("dashboard.index")))
+    return {**navigation, "nav_links": links}
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _settings() -> service.DashboardSettings:
+    config = current_app.config
+    return service.DashboardSettings(
+        min_cell=int(config["MIN_CELL"]),
+        figures=bool(config.get("DASHBOARD_FIGURES", True)),
+        wait_seconds=float(config.get("DASHBOARD_WAIT_SECONDS", 20.0)),
+        lease_seconds=float(config.get("DASHBOARD_LEASE_SECONDS", 600.0)),
+    )
+
+
+def _preparing() -> tuple[str, int, dict[str, str]]:
+    page = render_template("dashboard/preparing.html", retry_after=RETRY_AFTER_SECONDS)
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 @bp.get("/")
 def index() -> str:
-    """Dashboard home (placeholder until the dashboards arrive)."""
-    return render_template("dashboard/index.html")
+    """Managers: their teams. Evaluators and admins: their studies, each with its teams."""
+    user = _user()
+    session = db.session
+    if user.role == "manager":
+        authz.require(user, "team.view")
+        teams = service.manager_team_entries(session, user)
+        return render_template("dashboard/index.html", manager=True, teams=teams, studies=[])
+    authz.require(user, "study.view")
+    studies = service.study_entries(session, user, now=utcnow())
+    return render_template("dashboard/index.html", manager=False, teams=[], studies=studies)
+
+
+@bp.get("/study/<int:study_id>")
+def study(study_id: int) -> str | tuple[str, int, dict[str, str]]:
+    """The evaluator report's content for the study, live (every wave, free text included)."""
+    user = _user()
+    authz.require(user, "study.view")
+    found = authz.study_in_scope(db.session, user, study_id)
+    page = service.study_dashboard(db.session, found, settings=_settings())
+    if page is None:
+        return _preparing()
+    return render_template("dashboard/study.html", page=page, form=ReportForm())
+
+
+@bp.post("/study/<int:study_id>/report")
+def report(study_id: int) -> Response | BaseResponse:
+    """Send the full evaluator report (HTML or PDF) as an attachment, audited."""
+    user = _user()
+    authz.require(user, "study.view")
+    found = authz.study_in_scope(db.session, user, study_id)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        file = service.report_file(
+            db.session,
+            found,
+            str(form.report_format.data),
+            settings=_settings(),
+            actor=Actor.of_user(user, request.remote_addr),
+        )
+    except service.DashboardError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("dashboard.study", study_id=study_id), code=303)
+    return send_file(
+        BytesIO(file.data), mimetype=file.mimetype, as_attachment=True, download_name=file.filename
+    )
+
+
+@bp.get("/team/<int:team_id>")
+def team(team_id: int) -> str | tuple[str, int, dict[str, str]]:
+    """A team's manager brief content: closed waves, team figures only, small cells withheld."""
+    user = _user()
+    authz.require(user, "team.view")
+    found_study, found_team = service.dashboard_team(db.session, user, team_id)
+    page = service.team_dashboard(db.session, found_study, found_team, settings=_settings())
+    if page is None:
+        return _preparing()
+    return render_template("dashboard/team.html", page=page, manager=user.role == "manager")
