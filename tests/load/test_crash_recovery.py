@@ -165,6 +165,10 @@ def test_a_killed_server_loses_no_acknowledged_submission(
     assert at_crash.duplicates() == {}
     assert at_crash.half_stored() == {}
     _check_acknowledged(at_crash, browsers, before_kill=True)
+    # A link that later said "already sent" was committed before the kill, its reply lost.
+    assert {b.invitation for b in browsers if b.outcome == "already_sent"} <= set(
+        submitted_at_crash
+    )
     # After the restart and the retries: everyone submitted exactly once, as sent.
     assert final.duplicates() == {}
     assert final.half_stored() == {}
