@@ -14,7 +14,8 @@ from analysis.formation import (
     formation_evidence,
     formation_sensitivity,
 )
-from analysis.growth import GrowthResult, fit_growth
+from analysis.growth import GrowthResult, fit_growth, fit_growth_simplified
+from analysis.identity import identity_gaps, identity_table, identity_trajectories
 from analysis.interventions import code_interventions, intervention_effects
 from analysis.network import BROKERAGE_ROLES, brokerage, ei_index, network_table
 from analysis.power import PowerResult, power_analysis, power_table
@@ -52,10 +53,14 @@ __all__ = [
     "default_criteria",
     "ei_index",
     "fit_growth",
+    "fit_growth_simplified",
     "formation_evidence",
     "formation_sensitivity",
     "icc1",
     "icc2",
+    "identity_gaps",
+    "identity_table",
+    "identity_trajectories",
     "intervention_effects",
     "item_matrix",
     "item_total",

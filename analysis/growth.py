@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from scipy import stats
 
 from analysis.reml import SINGULAR_TOL, REMLFit, fit_reml, prepare_design
 
-__all__ = ["GrowthResult", "fit_growth"]
+__all__ = ["GrowthResult", "fit_growth", "fit_growth_simplified"]
 
 _Z_975 = float(stats.norm.ppf(0.975))
 
@@ -452,3 +453,39 @@ def fit_growth(
         suggestion=suggestion,
         simpler_options=options,
     )
+
+
+def fit_growth_simplified(
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    time: str = "wave",
+    team: str = "team",
+    person: str | None = None,
+    covariates: Sequence[str] = (),
+) -> tuple[GrowthResult, str]:
+    """Fit :func:`fit_growth`; when the fit is singular, fit the simpler model it suggests.
+
+    lme4's advice for a singular fit (a variance at zero or a correlation at +-1) is to drop
+    the random term the data cannot support; this does that once, following
+    ``GrowthResult.simpler_options``, and says so.
+
+    Returns
+    -------
+    (GrowthResult, str)
+        The fit reported, and a note: empty for a regular fit, otherwise what was simplified.
+    """
+    options: dict[str, Any] = {
+        "time": time,
+        "team": team,
+        "person": person,
+        "covariates": covariates,
+    }
+    fit = fit_growth(data, outcome, **options)
+    if not fit.singular:
+        return fit, ""
+    if not fit.simpler_options:
+        return fit, "singular fit; no simpler model to offer"
+    options.update(fit.simpler_options)
+    simpler = fit_growth(data, outcome, **options)
+    return simpler, f"singular fit of {fit.formula}; simpler model {simpler.formula} reported"

@@ -6,7 +6,7 @@ import json
 import math
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -23,7 +23,8 @@ from analysis.formation import (
     formation_evidence,
     formation_sensitivity,
 )
-from analysis.growth import fit_growth
+from analysis.growth import fit_growth_simplified
+from analysis.identity import identity_table, identity_trajectories
 from analysis.interventions import intervention_effects
 from analysis.network import mask_uncovered, network_table
 from analysis.reliability import item_total_table, reliability_table
@@ -32,7 +33,16 @@ from analysis.scoring import item_matrix, scale_scores
 __all__ = ["AnalysisResults", "analyse_bundle", "run_analysis"]
 
 Progress = Callable[[str, int, int], None]
-STEPS = ("scores", "reliability", "agreement", "growth", "interventions", "network", "formation")
+STEPS = (
+    "scores",
+    "reliability",
+    "agreement",
+    "growth",
+    "interventions",
+    "identity",
+    "network",
+    "formation",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,10 @@ class AnalysisResults:
         Network measures per team and wave (:func:`analysis.network_table`).
     formation, sensitivity : DataFrame
         Verdicts per team; which verdicts move when each threshold moves.
+    identity, identity_trajectories : DataFrame
+        Per team and wave, collaborative minus professional and organisational identification
+        with intervals and the share of members at least as attached to the team as to their
+        profession (:func:`analysis.identity_table`); each team's trajectory of that gap.
     """
 
     bundle: Bundle
@@ -72,6 +86,8 @@ class AnalysisResults:
     formation: pd.DataFrame
     sensitivity: pd.DataFrame
     criteria: dict[str, Any]
+    identity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    identity_trajectories: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _growth_tables(scores: pd.DataFrame, scale_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -80,15 +96,7 @@ def _growth_tables(scores: pd.DataFrame, scale_ids: list[str]) -> tuple[pd.DataF
         data = scores.dropna(subset=[scale_id])
         if data["team"].nunique() < 2 or data["wave"].nunique() < 2:
             continue
-        fit = fit_growth(data, scale_id, time="wave", team="team", person="respondent")
-        if fit.singular and fit.simpler_options:
-            options: dict[str, Any] = {"time": "wave", "team": "team", "person": "respondent"}
-            options.update(fit.simpler_options)
-            simpler = fit_growth(data, scale_id, **options)
-            note = f"singular fit; simpler model {simpler.formula} reported"
-            fit = simpler
-        else:
-            note = "singular fit" if fit.singular else ""
+        fit, note = fit_growth_simplified(data, scale_id, person="respondent")
         fixed = fit.fixed.reset_index().rename(columns={"index": "term"})
         fixed.insert(0, "scale", scale_id)
         fixed["model"] = fit.formula
@@ -168,6 +176,9 @@ def analyse_bundle(
     growth, trajectories = _growth_tables(scores, scale_ids)
     step("interventions")
     interventions = _intervention_table(scores, bundle, scale_ids)
+    step("identity")
+    identity = identity_table(scores)
+    identity_paths = identity_trajectories(scores)
     step("network")
     raw_network = network_table(bundle, min_coverage=0.0)
     network = mask_uncovered(raw_network, default_criteria()["boundaries"]["min_network_coverage"])
@@ -194,6 +205,8 @@ def analyse_bundle(
         formation=formation,
         sensitivity=sensitivity,
         criteria=resolved,
+        identity=identity,
+        identity_trajectories=identity_paths,
     )
 
 
@@ -244,6 +257,8 @@ def write_results(results: AnalysisResults, out_dir: str | Path) -> Path:
         "network.csv": results.network,
         "formation.csv": results.formation,
         "sensitivity.csv": results.sensitivity,
+        "identity.csv": results.identity,
+        "identity_trajectories.csv": results.identity_trajectories,
     }
     for name, frame in tables.items():
         frame.to_csv(out / name, index=False)

@@ -573,8 +573,10 @@ def _staff_teams(
     weights = _PROFESSION_WEIGHTS / _PROFESSION_WEIGHTS.sum()
     for j in range(n_teams):
         size = max(4, round(members * rng.uniform(0.7, 1.3)))
-        k = int(rng.integers(2, 4)) if kinds[j] == "uniprofessional_enclaves" else int(
-            rng.integers(3, 6)
+        k = (
+            int(rng.integers(2, 4))
+            if kinds[j] == "uniprofessional_enclaves"
+            else int(rng.integers(3, 6))
         )
         chosen = rng.choice(len(PROFESSIONS), size=k, replace=False, p=weights)
         palette = tuple(PROFESSIONS[int(c)] for c in sorted(chosen))

@@ -22,6 +22,8 @@ TABLES = (
     "network.csv",
     "formation.csv",
     "sensitivity.csv",
+    "identity.csv",
+    "identity_trajectories.csv",
     "results.json",
 )
 
@@ -31,7 +33,7 @@ def analysed(simulated_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -
     results = tmp_path_factory.mktemp("analysed") / "results"
     done = run("analyse", str(simulated_bundle), "--out", str(results))
     assert done.returncode == 0, done.stderr
-    assert "analyse [7/7] done" in done.stderr
+    assert "analyse [8/8] done" in done.stderr
     assert "analysed 6 teams over 4 waves" in done.stdout
     return simulated_bundle, results
 
