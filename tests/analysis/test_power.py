@@ -23,8 +23,15 @@ def test_binomial_interval_matches_r_binom_test() -> None:
 
 
 def test_more_teams_more_power() -> None:
-    table = power_table(teams=[4, 8, 16], members=8, waves=5, effect=0.6, reps=24,
-                        method="team_means", verdicts=False)
+    table = power_table(
+        teams=[4, 8, 16],
+        members=8,
+        waves=5,
+        effect=0.6,
+        reps=24,
+        method="team_means",
+        verdicts=False,
+    )
     assert list(table["teams"]) == [4, 8, 16]
     power = table["power"].to_list()
     assert power[0] < power[1] < power[2]
@@ -34,8 +41,9 @@ def test_more_teams_more_power() -> None:
 
 
 def test_zero_effect_detected_about_alpha_of_the_time() -> None:
-    result = power_analysis(teams=8, members=8, waves=5, effect=0.0, reps=60,
-                            method="team_means", verdicts=False)
+    result = power_analysis(
+        teams=8, members=8, waves=5, effect=0.0, reps=60, method="team_means", verdicts=False
+    )
     assert isinstance(result, PowerResult)
     assert result.reps == 60 and result.failures == 0
     assert result.power <= 0.15
@@ -45,30 +53,49 @@ def test_zero_effect_detected_about_alpha_of_the_time() -> None:
 
 def test_same_seed_same_result_and_progress_reported() -> None:
     calls: list[tuple[int, int]] = []
-    one = power_analysis(teams=4, members=6, waves=4, effect=0.5, reps=5, seed=9,
-                         method="team_means", verdicts=False,
-                         progress=lambda done, total: calls.append((done, total)))
-    two = power_analysis(teams=4, members=6, waves=4, effect=0.5, reps=5, seed=9,
-                         method="team_means", verdicts=False)
+    one = power_analysis(
+        teams=4,
+        members=6,
+        waves=4,
+        effect=0.5,
+        reps=5,
+        seed=9,
+        method="team_means",
+        verdicts=False,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    two = power_analysis(
+        teams=4, members=6, waves=4, effect=0.5, reps=5, seed=9, method="team_means", verdicts=False
+    )
     assert calls == [(k, 5) for k in range(1, 6)]
     assert one.detections == two.detections and one.mean_estimate == two.mean_estimate
 
 
 def test_power_table_progress_spans_the_grid() -> None:
     calls: list[tuple[int, int]] = []
-    table = power_table(teams=[4, 5], members=6, waves=4, effect=[0.0, 1.0], reps=2,
-                        method="team_means", verdicts=False,
-                        progress=lambda done, total: calls.append((done, total)))
+    table = power_table(
+        teams=[4, 5],
+        members=6,
+        waves=4,
+        effect=[0.0, 1.0],
+        reps=2,
+        method="team_means",
+        verdicts=False,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert len(table) == 4
-    assert table[["teams", "effect"]].to_numpy().tolist() == [[4, 0.0], [4, 1.0], [5, 0.0],
-                                                              [5, 1.0]]
+    assert table[["teams", "effect"]].to_numpy().tolist() == [
+        [4, 0.0],
+        [4, 1.0],
+        [5, 0.0],
+        [5, 1.0],
+    ]
     assert calls[-1] == (8, 8) and [c[0] for c in calls] == list(range(1, 9))
 
 
 def test_verdict_accuracy_nan_without_formation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(power_module, "_formation_assessor", lambda: None)
-    result = power_analysis(teams=4, members=6, waves=4, effect=0.5, reps=2,
-                            method="team_means")
+    result = power_analysis(teams=4, members=6, waves=4, effect=0.5, reps=2, method="team_means")
     assert math.isnan(result.verdict_accuracy)
 
 
@@ -78,8 +105,7 @@ def test_verdict_accuracy_counts_correct_teams(monkeypatch: pytest.MonkeyPatch) 
         return pd.DataFrame({"team": bundle.teams, "verdict": "formed"})
 
     monkeypatch.setattr(power_module, "_formation_assessor", lambda: half_right)
-    result = power_analysis(teams=8, members=6, waves=4, effect=0.5, reps=2,
-                            method="team_means")
+    result = power_analysis(teams=8, members=6, waves=4, effect=0.5, reps=2, method="team_means")
     assert result.verdict_accuracy == pytest.approx(0.25)
 
 
@@ -116,11 +142,13 @@ def test_bad_arguments_raise(kwargs: dict[str, Any], message: str) -> None:
 def test_growth_model_path_size_and_power() -> None:
     if power_module._growth_fitter() is None:
         pytest.skip("analysis.growth is not available")
-    null = power_analysis(teams=8, members=8, waves=5, effect=0.0, reps=30, method="growth",
-                          verdicts=False)
+    null = power_analysis(
+        teams=8, members=8, waves=5, effect=0.0, reps=30, method="growth", verdicts=False
+    )
     assert null.method == "growth" and null.failures == 0
     assert null.power <= 0.15
-    strong = power_analysis(teams=8, members=8, waves=5, effect=0.8, reps=12, method="growth",
-                            verdicts=False)
+    strong = power_analysis(
+        teams=8, members=8, waves=5, effect=0.8, reps=12, method="growth", verdicts=False
+    )
     assert strong.power >= 0.75
     assert strong.mean_estimate == pytest.approx(0.8, abs=0.2)

@@ -38,8 +38,12 @@ def scores(study: SimulatedStudy) -> pd.DataFrame:
     rows.loc[reverse, "value"] = 8 - rows.loc[reverse, "value"]
     rows["scale"] = rows["item"].map({k: v.scale_id for k, v in items.items()})
     rows = rows.dropna(subset=["scale"])
-    wide = (rows.groupby(["wave", "team", "respondent", "profession", "scale"])["value"].mean()
-            .unstack("scale").reset_index())
+    wide = (
+        rows.groupby(["wave", "team", "respondent", "profession", "scale"])["value"]
+        .mean()
+        .unstack("scale")
+        .reset_index()
+    )
     wide["kind"] = wide["team"].map(study.truth.set_index("team")["kind"])
     return wide
 
@@ -92,8 +96,13 @@ def test_teams_themes_waves_and_truth(study: SimulatedStudy) -> None:
     assert truth.loc[truth["theme"] == "Heart Failure", "team"].str.startswith("HF ").all()
     assert truth.loc[truth["theme"] == THEMES[1], "team"].str.startswith("CKD ").all()
     assert truth["size"].between(7, 13).all()
-    assert list(study.teams.columns) == ["team", "theme", "kind", "intervention_wave",
-                                         "intervention_kind"]
+    assert list(study.teams.columns) == [
+        "team",
+        "theme",
+        "kind",
+        "intervention_wave",
+        "intervention_kind",
+    ]
 
 
 def test_interventions_staggered_in_about_half_the_teams(study: SimulatedStudy) -> None:
@@ -159,8 +168,9 @@ def test_response_rate_and_missing_answers(study: SimulatedStudy) -> None:
 
 
 def test_reverse_items_are_written_reversed(study: SimulatedStudy) -> None:
-    wide = study.bundle.responses.pivot_table(index=["wave", "team", "respondent"],
-                                              columns="item", values="value")
+    wide = study.bundle.responses.pivot_table(
+        index=["wave", "team", "respondent"], columns="item", values="value"
+    )
     assert wide["me1"].corr(wide["me4"]) < -0.3  # me4 raw runs against me1
     assert wide["me1"].corr(wide["me2"]) > 0.3
 
@@ -168,9 +178,14 @@ def test_reverse_items_are_written_reversed(study: SimulatedStudy) -> None:
 def test_ties_and_comments(study: SimulatedStudy) -> None:
     ties = study.bundle.ties
     roster = study.bundle.roster
-    responded = set(zip(roster.loc[roster["responded"], "wave"],
-                        roster.loc[roster["responded"], "team"],
-                        roster.loc[roster["responded"], "respondent"], strict=True))
+    responded = set(
+        zip(
+            roster.loc[roster["responded"], "wave"],
+            roster.loc[roster["responded"], "team"],
+            roster.loc[roster["responded"], "respondent"],
+            strict=True,
+        )
+    )
     sources = set(zip(ties["wave"], ties["team"], ties["source"], strict=True))
     assert sources <= responded  # only respondents name ties
     assert (ties["source"] != ties["target"]).all()
@@ -192,8 +207,12 @@ def test_practice_signatures_by_kind(scores: pd.DataFrame) -> None:
     spread = last.groupby(["kind", "team"])["mutual_engagement"].std().groupby("kind").mean()
     assert spread["formed"] < 0.75 < 1.1 < spread["not_formed"]
     # enclaves: agree within professions, not across the team
-    within = (last[last["kind"] == "uniprofessional_enclaves"]
-              .groupby(["team", "profession"])["mutual_engagement"].std().mean())
+    within = (
+        last[last["kind"] == "uniprofessional_enclaves"]
+        .groupby(["team", "profession"])["mutual_engagement"]
+        .std()
+        .mean()
+    )
     assert within < 0.7 < spread["uniprofessional_enclaves"]
 
 
@@ -210,16 +229,20 @@ def test_tie_signatures_by_kind(study: SimulatedStudy) -> None:
     ties = study.bundle.ties
     profession = study.people.set_index("respondent")["profession"]
     kind = study.truth.set_index("team")["kind"]
-    cross = (ties["source"].map(profession) != ties["target"].map(profession))
+    cross = ties["source"].map(profession) != ties["target"].map(profession)
     share = cross.groupby(ties["team"].map(kind)).mean()
     assert share["uniprofessional_enclaves"] < 0.3 < share["formed"]
     # density: ties over the possible (respondent, other roster member) pairs
     roster = study.bundle.roster
-    sizes = roster.groupby(["wave", "team"]).agg(n=("respondent", "size"),
-                                                 responders=("responded", "sum"))
+    sizes = roster.groupby(["wave", "team"]).agg(
+        n=("respondent", "size"), responders=("responded", "sum")
+    )
     team_kind = kind.to_dict()
-    possible = (sizes["responders"] * (sizes["n"] - 1)).groupby(
-        sizes.index.get_level_values("team").map(team_kind)).sum()
+    possible = (
+        (sizes["responders"] * (sizes["n"] - 1))
+        .groupby(sizes.index.get_level_values("team").map(team_kind))
+        .sum()
+    )
     density = ties.groupby(ties["team"].map(kind)).size() / possible
     assert density["formed"] > 0.35 and density["formed"] > 1.5 * density["forming"]
     assert density["forming"] > density["not_formed"]
@@ -228,21 +251,37 @@ def test_tie_signatures_by_kind(study: SimulatedStudy) -> None:
 
 def test_effect_is_visible_in_team_means() -> None:
     def level_jump(effect: float) -> float:
-        sim = simulate_study(teams=40, members=10, waves=6, seed=5, effect=effect,
-                             slope_effect=0.0, kinds=["not_formed"])
+        sim = simulate_study(
+            teams=40,
+            members=10,
+            waves=6,
+            seed=5,
+            effect=effect,
+            slope_effect=0.0,
+            kinds=["not_formed"],
+        )
         me = sim.bundle.responses[sim.bundle.responses["item"].isin(["me1", "me2", "me3"])]
         start = sim.bundle.interventions.set_index("team")["wave"]
         post = me["wave"] >= me["team"].map(start)
         treated = me["team"].isin(start.index)
-        return float(me.loc[treated & post, "value"].mean()
-                     - me.loc[treated & ~post, "value"].mean())
+        return float(
+            me.loc[treated & post, "value"].mean() - me.loc[treated & ~post, "value"].mean()
+        )
 
     assert level_jump(1.0) - level_jump(0.0) == pytest.approx(1.0, abs=0.25)
 
 
 def test_kinds_cycle_and_options() -> None:
-    sim = simulate_study(teams=5, members=6, waves=4, kinds=["formed", "not_formed"], seed=2,
-                         intervention_share=0.0, overlap=0.0, attrition=0.0)
+    sim = simulate_study(
+        teams=5,
+        members=6,
+        waves=4,
+        kinds=["formed", "not_formed"],
+        seed=2,
+        intervention_share=0.0,
+        overlap=0.0,
+        attrition=0.0,
+    )
     assert list(sim.truth["kind"]) == ["formed", "not_formed"] * 2 + ["formed"]
     assert sim.bundle.interventions.empty and sim.truth["intervention_wave"].isna().all()
     assert sim.memberships["left_wave"].isna().all()
