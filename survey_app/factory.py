@@ -16,6 +16,7 @@ from survey_app.config import default_config, instance_secret_key
 from survey_app.errors import register_error_handlers
 from survey_app.extensions import csrf, db, login_manager
 from survey_app.models import User
+from survey_app.request_guards import install_request_guards
 from survey_app.services import accounts
 
 INSTANCE_PATH_KEY = "INSTANCE_PATH"
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     _init_login(app)
+    install_request_guards(app)  # before the blueprints: their <int:...> ids use it
 
     for blueprint in (participate.bp, admin.bp, dashboard.bp, auth.bp, health.bp, exports.bp):
         app.register_blueprint(blueprint)

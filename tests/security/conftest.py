@@ -153,11 +153,20 @@ def read_rows(app: Flask) -> Rows:
 
 
 def describe_differences(
-    before: Rows, after: Rows, allowed_audit: frozenset[str] = frozenset()
+    before: Rows,
+    after: Rows,
+    allowed_audit: frozenset[str] = frozenset(),
+    ignored_tables: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """What changed between two readings; new audit events whose action is allowed are ignored."""
+    """What changed between two readings.
+
+    New audit events whose action is in ``allowed_audit`` are not changes, nor is anything in
+    ``ignored_tables`` (a cache).
+    """
     problems: list[str] = []
     for name, rows in before.items():
+        if name in ignored_tables:
+            continue
         now = after[name]
         if name == "audit_events":
             known = {row["id"] for row in rows}
@@ -239,11 +248,15 @@ class SecurityApp:
         """The tables now."""
         return read_rows(self.app)
 
-    def differences(self, allowed_audit: frozenset[str] = frozenset()) -> list[str]:
-        """How the tables differ from the world (new audit events with allowed actions aside)."""
+    def differences(
+        self,
+        allowed_audit: frozenset[str] = frozenset(),
+        ignored_tables: frozenset[str] = frozenset(),
+    ) -> list[str]:
+        """How the tables differ from the world (see :func:`describe_differences`)."""
         now = self.rows()
         self._dirty = now != self.baseline
-        return describe_differences(self.baseline, now, allowed_audit)
+        return describe_differences(self.baseline, now, allowed_audit, ignored_tables)
 
 
 def free_port() -> int:
