@@ -78,6 +78,17 @@ SECRET_KEY = "security-tests-" + "k" * 32
 FUZZ_CASES: Counter[str] = Counter()
 """Bad-input cases tried, by form (printed at the end of the run)."""
 
+MARKUP: tuple[str, ...] = (
+    "<script>alert(1)</script>",
+    "<b>x</b>",
+    '"><img src=x onerror=alert(1)>',
+    "</textarea><script>alert(2)</script>",
+    "' onmouseover='alert(3)' x='",
+    '" autofocus onfocus="alert(4)',
+)
+"""Markup that must never come back unescaped in any page (each is distinctive enough that
+finding it in a page means it was not escaped)."""
+
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -257,6 +268,12 @@ class SecurityApp:
         now = self.rows()
         self._dirty = now != self.baseline
         return describe_differences(self.baseline, now, allowed_audit, ignored_tables)
+
+
+def assert_escaped(body: str, where: str) -> None:
+    """No hostile markup of :data:`MARKUP` appears as markup in ``body``."""
+    leaked = [markup for markup in MARKUP if markup in body]
+    assert leaked == [], f"{where}: unescaped {leaked}"
 
 
 def free_port() -> int:

@@ -44,11 +44,13 @@ from tests.security.conftest import (
     ANONYMOUS,
     EVALUATOR,
     FUZZ_CASES,
+    MARKUP,
     RESPONDENT,
     RESPONDENT_TOKEN,
     STAFF_EMAILS,
     SecurityApp,
     World,
+    assert_escaped,
     build_url,
     describe_differences,
     read_rows,
@@ -59,15 +61,6 @@ from tests.survey_app.survey_fixtures import PAGES
 
 # --- hostile values -------------------------------------------------------------------------
 
-MARKUP = (
-    "<script>alert(1)</script>",
-    "<b>x</b>",
-    '"><img src=x onerror=alert(1)>',
-    "</textarea><script>alert(2)</script>",
-    "' onmouseover='alert(3)' x='",
-    '" autofocus onfocus="alert(4)',
-)
-"""Markup that must never come back unescaped in any page."""
 INJECTIONS = (
     "'; DROP TABLE members; --",
     "Robert'); DROP TABLE studies;--",
@@ -240,12 +233,6 @@ def pairs_of(values: Mapping[str, Value]) -> list[tuple[str, str | bytes]]:
         for one in value if isinstance(value, list) else [value]:
             pairs.append((key, one))
     return pairs
-
-
-def assert_escaped(body: str, where: str) -> None:
-    """No hostile markup appears as markup."""
-    leaked = [markup for markup in MARKUP if markup in body]
-    assert leaked == [], f"{where}: unescaped {leaked}"
 
 
 @dataclass(frozen=True)
