@@ -23,8 +23,10 @@ audience, and are reused until the study's data changes:
   not change, nor even recompute, any manager page. Once a wave has closed its figures are
   final. Every team of the study is suppressed jointly (one
   :func:`reports.manager_summaries` call), so no two manager pages, whoever looks at them,
-  can be subtracted from each other either; a stale manager snapshot is shown only if it was
-  computed with at least the current minimum cell.
+  can be subtracted from each other either; a team's verdict is withheld when figures it
+  rests on are (:func:`~survey_app.services.dashboard_content.withhold_revealing_verdict`);
+  a stale manager snapshot is shown only if it was computed with at least the current
+  minimum cell.
 """
 
 from __future__ import annotations

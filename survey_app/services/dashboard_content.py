@@ -292,6 +292,21 @@ def restrict_to_waves(bundle: Bundle, waves: Iterable[int]) -> Bundle:
     )
 
 
+def _interventions_observed(bundle: Bundle) -> bool:
+    """Whether some team with an intervention answered after its first post-intervention wave.
+
+    Without that the discontinuous growth model cannot estimate the slope change (``since``
+    is 0 everywhere) and :func:`analysis.pipeline.analyse_bundle` refuses to run.
+    """
+    starts = bundle.interventions.groupby("team")["wave"].min()
+    answered = bundle.responses.dropna(subset=["value"])[["team", "wave"]].drop_duplicates()
+    for team, start in starts.items():
+        later = (answered["team"] == team) & (answered["wave"].astype(int) > int(start))
+        if bool(later.any()):
+            return True
+    return False
+
+
 def analyse_for_dashboard(bundle: Bundle) -> tuple[AnalysisResults, list[str]]:
     """:func:`analysis.pipeline.analyse_bundle`, tolerating intervention models that cannot be fit.
 
@@ -312,12 +327,15 @@ def analyse_for_dashboard(bundle: Bundle) -> tuple[AnalysisResults, list[str]]:
     """
     if bundle.responses.empty:
         raise ContentError("no submitted responses yet")
-    try:
-        return analyse_bundle(bundle), []
-    except ValueError as error:
-        if bundle.interventions.empty:
-            raise ContentError(str(error)) from error
-        reason = str(error)
+    if bundle.interventions.empty or _interventions_observed(bundle):
+        try:
+            return analyse_bundle(bundle), []
+        except ValueError as error:
+            if bundle.interventions.empty:
+                raise ContentError(str(error)) from error
+            reason = str(error)
+    else:  # known in advance: spare the first, failing, analysis
+        reason = "no team has been surveyed after the wave its intervention was first measured"
     without = dataclasses.replace(bundle, interventions=bundle.interventions.iloc[:0])
     try:
         results = analyse_bundle(without)

@@ -83,37 +83,53 @@ class _Results:
     bundle: Bundle
 
 
-def _bundle(interventions: bool) -> Bundle:
-    frame = pd.DataFrame({"wave": [1], "team": ["T"], "respondent": ["R1"], "value": [4.0]})
+def _bundle(interventions: bool, last_wave: int = 1) -> Bundle:
+    waves = list(range(1, last_wave + 1))
+    frame = pd.DataFrame({"wave": waves, "team": "T", "respondent": "R1", "value": 4.0})
     plan = pd.DataFrame({"team": ["T"], "wave": [2], "kind": ["workshop"], "description": [""]})
+    instrument = load_instrument("cop-health", 1)
     return Bundle(
-        frame,
-        frame.iloc[:0],
-        frame,
-        plan if interventions else plan.iloc[:0],
-        load_instrument("cop-health", 1),
+        frame, frame.iloc[:0], frame, plan if interventions else plan.iloc[:0], instrument
     )
 
 
-def test_intervention_models_that_cannot_be_fit_leave_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def analysed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Stands in for the pipeline: refuses interventions; records how many each call had."""
     seen: list[int] = []
 
     def analyse(bundle: Bundle) -> _Results:
         seen.append(len(bundle.interventions))
         if not bundle.interventions.empty:
-            raise ValueError("no team is observed after its intervention")
+            raise ValueError("the slope change (since) cannot be estimated")
         return _Results(bundle)
 
     monkeypatch.setattr(dashboard_content, "analyse_bundle", analyse)
-    bundle = _bundle(interventions=True)
+    return seen
+
+
+def test_intervention_models_that_cannot_be_fit_leave_the_rest(analysed: list[int]) -> None:
+    bundle = _bundle(interventions=True, last_wave=3)  # surveyed after: worth trying
     results, notes = analyse_for_dashboard(bundle)
-    assert seen == [1, 0]
+    assert analysed == [1, 0]
     assert results.bundle is bundle  # the interventions stay listed
     assert notes == [
-        "Intervention effects are not estimated yet: no team is observed after its intervention."
+        "Intervention effects are not estimated yet: the slope change (since) cannot be estimated."
     ]
+
+
+def test_interventions_not_yet_followed_by_a_wave_are_not_even_tried(
+    analysed: list[int],
+) -> None:
+    for last_wave in (1, 2):  # the intervention is first measured at wave 2
+        analysed.clear()
+        bundle = _bundle(interventions=True, last_wave=last_wave)
+        results, notes = analyse_for_dashboard(bundle)
+        assert analysed == [0] and results.bundle is bundle
+        assert notes == [
+            "Intervention effects are not estimated yet: no team has been surveyed after the "
+            "wave its intervention was first measured."
+        ]
 
 
 def test_data_that_cannot_be_analysed_raise_a_content_error(
