@@ -25,7 +25,7 @@ from analysis.formation import (
 )
 from analysis.growth import fit_growth_simplified
 from analysis.identity import identity_table, identity_trajectories
-from analysis.interventions import intervention_effects
+from analysis.interventions import code_interventions, intervention_effects
 from analysis.network import mask_uncovered, network_table
 from analysis.reliability import item_total_table, reliability_table
 from analysis.scoring import item_matrix, scale_scores
@@ -72,6 +72,8 @@ class AnalysisResults:
         Per team and wave, collaborative minus professional and organisational identification
         with intervals and the share of members at least as attached to the team as to their
         profession (:func:`analysis.identity_table`); each team's trajectory of that gap.
+    intervention_note : str
+        Why ``interventions`` is empty (none recorded, or not yet estimable), else empty.
     """
 
     bundle: Bundle
@@ -88,6 +90,7 @@ class AnalysisResults:
     criteria: dict[str, Any]
     identity: pd.DataFrame = field(default_factory=pd.DataFrame)
     identity_trajectories: pd.DataFrame = field(default_factory=pd.DataFrame)
+    intervention_note: str = ""
 
 
 def _growth_tables(scores: pd.DataFrame, scale_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,15 +115,25 @@ def _growth_tables(scores: pd.DataFrame, scale_ids: list[str]) -> tuple[pd.DataF
     return growth, trajectories
 
 
-def _intervention_table(scores: pd.DataFrame, bundle: Bundle, scale_ids: list[str]) -> pd.DataFrame:
+def _intervention_table(
+    scores: pd.DataFrame, bundle: Bundle, scale_ids: list[str]
+) -> tuple[pd.DataFrame, str]:
+    """Level and slope change per scale, or an empty table and why it cannot be estimated yet."""
     if bundle.interventions.empty:
-        return pd.DataFrame()
+        return pd.DataFrame(), "no interventions recorded"
+    coded = code_interventions(scores, bundle.interventions)
+    if not (coded["post"] == 1).any():
+        return pd.DataFrame(), "no team has been surveyed since its intervention began"
+    if not (coded["since"] > 0).any():
+        return pd.DataFrame(), (
+            "no team has been surveyed twice since its intervention began, so level and slope "
+            "changes cannot yet be told apart"
+        )
     rows = []
     for scale_id in scale_ids:
         data = scores.dropna(subset=[scale_id])
-        table = intervention_effects(data, scale_id, bundle.interventions, person="respondent")
-        rows.append(table)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        rows.append(intervention_effects(data, scale_id, bundle.interventions, person="respondent"))
+    return pd.concat(rows, ignore_index=True), ""
 
 
 def analyse_bundle(
@@ -175,7 +188,7 @@ def analyse_bundle(
     scale_ids = [s.id for s in instrument.scales]
     growth, trajectories = _growth_tables(scores, scale_ids)
     step("interventions")
-    interventions = _intervention_table(scores, bundle, scale_ids)
+    interventions, intervention_note = _intervention_table(scores, bundle, scale_ids)
     step("identity")
     identity = identity_table(scores)
     identity_paths = identity_trajectories(scores)
@@ -207,6 +220,7 @@ def analyse_bundle(
         criteria=resolved,
         identity=identity,
         identity_trajectories=identity_paths,
+        intervention_note=intervention_note,
     )
 
 
@@ -276,6 +290,7 @@ def write_results(results: AnalysisResults, out_dir: str | Path) -> Path:
         "formation": _records(results.formation),
         "growth": _records(results.growth),
         "interventions": _records(results.interventions),
+        "intervention_note": results.intervention_note,
         "sensitivity": _records(results.sensitivity),
         "criteria": results.criteria,
         "software": _versions(),

@@ -859,6 +859,9 @@ def _interventions(ctx: _Context) -> Section:
                 ),
             )
         )
+    note = ctx.results.intervention_note
+    if effects.empty and note and not listed.empty:
+        blocks.append(Paragraph(f"Effects are not estimated yet: {note}."))
     if not effects.empty:
         labels = {s: ctx.labels[s] for s in ctx.labels if s in set(effects["outcome"])}
         blocks.append(

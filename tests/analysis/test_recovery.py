@@ -57,3 +57,16 @@ def test_intervention_level_change_is_recovered(analysed) -> None:
             covered += row.ci_low <= effect <= row.ci_high
         assert (level["estimate"] > 0).all()
     assert covered >= total - 1
+
+
+def test_interventions_not_yet_estimable_are_explained_not_fatal() -> None:
+    study = simulate_study(teams=6, members=8, waves=4, seed=2)
+    bundle = study.bundle
+    late = bundle.interventions.assign(wave=bundle.waves[-1])  # first measured at the last wave
+    early_study = type(bundle)(
+        bundle.responses, bundle.ties, bundle.roster, late, bundle.instrument
+    )
+    results = analyse_bundle(early_study)
+    assert results.interventions.empty
+    assert "surveyed twice since its intervention" in results.intervention_note
+    assert len(results.formation) == 6
