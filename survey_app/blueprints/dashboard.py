@@ -10,7 +10,6 @@ The content comes from :mod:`survey_app.services.dashboard`, which caches it in 
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -71,14 +70,7 @@ def _private(response: BaseResponse) -> BaseResponse:
     return response
 
 
-@bp.context_processor
-def _navigation() -> dict[str, Any]:
-    """The staff navigation, with a link to the dashboards."""
-    navigation = staff_navigation()
-    links = list(navigation.get("nav_links", []))
-    if links:
-        links.insert(1, ("Results", url_for("dashboard.index")))
-    return {**navigation, "nav_links": links}
+bp.context_processor(staff_navigation)
 
 
 def _user() -> User:

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from survey_app.blueprints.admin.blueprint import staff_navigation
 from survey_app.extensions import db
 from survey_app.forms.exports import ExportForm
 from survey_app.models import Study, User
@@ -25,6 +26,7 @@ from survey_app.services import authorisation
 from survey_app.services import export as export_service
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+bp.context_processor(staff_navigation)
 
 PERMISSION = "study.view"
 """Exports are for the study's staff (admins and its evaluators), never for managers."""

@@ -105,7 +105,9 @@ def staff_navigation() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {"nav_links": []}
     user = staff()
-    links = [("Studies", url_for("admin.index"))]
+    links = [("Studies", url_for("admin.index")), ("Results", url_for("dashboard.index"))]
+    if authz.allowed(user, "study.view"):
+        links.append(("Exports", url_for("exports.index")))
     if authz.allowed(user, "audit.view"):
         links.append(("Audit log", url_for("admin.audit_log")))
     links.append(("Change password", url_for("auth.password")))
