@@ -266,6 +266,10 @@ class _Builder:
                 (self.items["team"] == team) & (self.items["wave"] == int(row["last_wave"]))
             ]
             complete = items.dropna(subset=self.practice_items)
+            # the verdict's signs say on which side of each threshold that wave's means,
+            # agreement and ties lie: it is withheld whenever any of those is (derived), or an
+            # overlapping team's page would let a reader bracket the people the teams differ by
+            verdict_wave = int(row["last_wave"])
             plan["verdict"] = self.add(
                 Cell(
                     f"{team}|verdict",
@@ -273,6 +277,15 @@ class _Builder:
                     frozenset(str(r) for r in complete["respondent"]),
                     None,
                     priority=10,
+                    depends_on=(
+                        *(
+                            means[(scale, verdict_wave)]
+                            for scale in self.scales
+                            if (scale, verdict_wave) in means
+                        ),
+                        *((plan["agreement"][0],) if plan["agreement"] is not None else ()),
+                        *((plan["network"],) if plan["network"] is not None else ()),
+                    ),
                 )
             )
         # the intervention: before and after are published means; the change is derived

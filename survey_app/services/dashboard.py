@@ -24,7 +24,7 @@ audience, and are reused until the study's data changes:
   final. Every team of the study is suppressed jointly (one
   :func:`reports.manager_summaries` call), so no two manager pages, whoever looks at them,
   can be subtracted from each other either; a team's verdict is withheld when figures it
-  rests on are (:func:`~survey_app.services.dashboard_content.withhold_revealing_verdict`);
+  rests on are (a derived cell in :mod:`reports.suppression`, as in the printed brief);
   a stale manager snapshot is shown only if it was computed with at least the current
   minimum cell.
 """

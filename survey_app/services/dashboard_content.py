@@ -31,7 +31,6 @@ from reports import evaluator_sections, manager_summaries
 from reports import figures as report_figures
 from reports.blocks import Bullets, Figure, Heading, Paragraph, Section, Table, Td
 from reports.render import render_template as render_report_template
-from reports.suppression import notice
 from survey_app.services.errors import ServiceError
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "manager_content",
     "restrict_to_waves",
     "svg_presentation_attributes",
-    "withhold_revealing_verdict",
 ]
 
 TABLE_CELL_STYLES = frozenset({"good", "bad", "fair", "weak", "muted", "strong", "suppressed"})
@@ -454,49 +452,6 @@ def _trend_svg(summary: Mapping[str, Any], name: str) -> str | None:
     return svg_presentation_attributes(str(svg))
 
 
-def withhold_revealing_verdict(summary: dict[str, Any], min_cell: int) -> dict[str, Any]:
-    """Withhold a team's verdict when figures it rests on are withheld on the same page.
-
-    The verdict's signs are thresholds on the team's latest means, agreement and network
-    figures ("members identify with the team: yes" says the collaborative-identity mean is
-    at least 5.0). When those figures are withheld, typically because an overlapping team's
-    figures would let them be worked out, showing the signs would still say on which side of
-    each threshold the withheld figure lies; combined with the other team's published mean
-    that bounds the answers of the few people the teams differ by. The dashboard therefore
-    shows the verdict only when every figure behind it is shown.
-
-    Returns
-    -------
-    dict
-        ``summary`` itself, its ``verdict`` replaced by a "not shown" one when needed.
-
-    Examples
-    --------
-    >>> summary = {"verdict": {"suppressed": False, "label": "Forming", "signs": [1]},
-    ...            "table": [{"latest_suppressed": True}], "agreement": None, "network": None}
-    >>> withhold_revealing_verdict(summary, 5)["verdict"]["label"]
-    'Not shown'
-    """
-    verdict = summary["verdict"]
-    if verdict["suppressed"]:
-        return summary
-    hidden = any(row["latest_suppressed"] for row in summary["table"]) or any(
-        summary.get(name) is not None and summary[name]["suppressed"]
-        for name in ("agreement", "network")
-    )
-    if hidden:
-        summary["verdict"] = {
-            "code": None,
-            "label": "Not shown",
-            "headline": notice(min_cell, "complementary").capitalize()
-            + ": the verdict would reveal figures withheld on this page.",
-            "explanation": "",
-            "suppressed": True,
-            "signs": [],
-        }
-    return summary
-
-
 def manager_content(bundle: Bundle, *, min_cell: int, draw: bool = True) -> dict[str, Any]:
     """The manager dashboard of every team, suppressed jointly across all of them.
 
@@ -528,9 +483,7 @@ def manager_content(bundle: Bundle, *, min_cell: int, draw: bool = True) -> dict
     """
     results, notes = analyse_for_dashboard(bundle)
     teams = results.bundle.teams
-    summaries = [
-        withhold_revealing_verdict(s, min_cell) for s in manager_summaries(results, teams, min_cell)
-    ]
+    summaries = manager_summaries(results, teams, min_cell)
     charts: dict[str, str | None] = {}
     for index, summary in enumerate(summaries):
         charts[summary["team"]] = _trend_svg(summary, f"trend-{index}") if draw else None

@@ -234,3 +234,20 @@ def test_no_small_group_can_be_recovered_from_what_is_shown(
     # and the check itself can fail: publishing every part regardless would disclose
     if any(0 < p < min_cell for p in parts):
         assert _disclosed(whole, parts, True, [True] * len(parts), min_cell)
+
+
+def test_verdict_is_withheld_with_the_means_it_rests_on() -> None:
+    """Derived rule: the verdict cell depends on its wave's means, so when a two-view clash
+    withholds those means the verdict's yes/no signs go too (printed brief and dashboard)."""
+    from reports.suppression import Cell, suppress
+
+    people = frozenset(f"R{i}" for i in range(6))
+    cells = [
+        Cell("whole|mean", "mean:practice:w2", people, 5.0),
+        Cell("part|mean", "mean:practice:w2", people - {"R5"}, 5.2, priority=0),
+        Cell("part|verdict", "verdict:part", people - {"R5"}, None, depends_on=("part|mean",)),
+    ]
+    shown = suppress(cells, 5)
+    assert shown["part|mean"].suppressed
+    assert shown["part|verdict"].suppressed
+    assert not shown["whole|mean"].suppressed
