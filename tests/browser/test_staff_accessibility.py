@@ -1,0 +1,406 @@
+"""Staff pages in a real browser: axe-core on every page type, and nothing scrolls sideways at 320px.
+
+The pages (:data:`PAGES`) cover every GET page of the staff blueprints (sign-in, password,
+administration, exports, dashboards), the same pages re-shown with errors, the lockout message
+and the 403/404 pages; a test checks the list against the URL map, so a new staff page cannot
+be left out. The study is the export test study (three waves of answers, comments, an
+intervention), so tracking tables and dashboards have content; the accounts are an admin, the
+study's evaluator and the manager of its heart failure team.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from survey_app import migrate
+from survey_app.database import make_engine
+from survey_app.extensions import db
+from survey_app.factory import create_app
+from survey_app.models import Study, Team, Wave
+from tests.browser.conftest import HELP_EMAIL, _QuietHandler
+from tests.survey_app.export_fixtures import CKD_TEAM, HF_TEAM, build_export_study
+from tests.survey_app.staff_support import PASSWORD, add_user
+
+pytestmark = pytest.mark.browser
+
+AXE_OPTIONS = {"resultTypes": ["violations"]}
+"""All of axe-core's default rules (WCAG 2.0/2.1 A and AA, and best practices)."""
+STAFF_BLUEPRINTS = ("admin.", "auth.", "dashboard.", "exports.")
+ADMIN, EVALUATOR, MANAGER, ANONYMOUS = "admin", "evaluator", "manager", "anonymous"
+EMAILS = {
+    ADMIN: "admin@example.org",
+    EVALUATOR: "evaluator@example.org",
+    MANAGER: "manager@example.org",
+}
+LOCKED_EMAIL = "locked.out@example.org"
+MAX_FAILURES = 3
+BAD_ROSTER = (
+    "team,name,email,profession,organisation,organisation_type\n"
+    "HF community,Zed Newman,not-an-email,nurse,Trust A,acute trust\n"
+    ",Yan Wu,yan@example.org,,Trust A,acute trust\n"
+)
+
+
+@dataclass
+class StaffServer:
+    """The running app and the ids its pages need."""
+
+    url: str
+    app: Flask
+    study_id: int
+    team_id: int
+    other_team_id: int
+    member_id: int
+    wave_id: int
+    intervention_id: int
+
+    def path(self, template: str) -> str:
+        """``template`` with ``{study}``, ``{team}``, ... filled in, as a full URL."""
+        return self.url + template.format(
+            study=self.study_id,
+            team=self.team_id,
+            other_team=self.other_team_id,
+            member=self.member_id,
+            wave=self.wave_id,
+            intervention=self.intervention_id,
+        )
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServer]:
+    """copkit on 127.0.0.1 with the export test study and three staff accounts."""
+    folder = tmp_path_factory.mktemp("staff-live")
+    url = f"sqlite:///{folder / 'copkit.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "WTF_CSRF_ENABLED": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "HELP_EMAIL": HELP_EMAIL,
+            "LOGIN_MAX_FAILURES": MAX_FAILURES,
+            "DASHBOARD_WAIT_SECONDS": 120.0,
+        }
+    )
+    with app.app_context():
+        session = db.session
+        setup = build_export_study(session)
+        study = session.get(Study, setup.study_id)
+        teams = {team.name: team for team in session.scalars(select(Team))}
+        add_user(session, EMAILS[ADMIN], "admin")
+        add_user(session, EMAILS[EVALUATOR], "evaluator", study=study)
+        add_user(session, EMAILS[MANAGER], "manager", study=study, teams=[teams[HF_TEAM]])
+        wave = session.scalar(select(Wave).order_by(Wave.number.desc()))
+        intervention = teams[HF_TEAM].interventions[0]
+        assert study is not None and wave is not None
+        ids = {
+            "study_id": study.id,
+            "team_id": teams[HF_TEAM].id,
+            "other_team_id": teams[CKD_TEAM].id,
+            "member_id": setup.member_ids["aisha"],
+            "wave_id": wave.id,
+            "intervention_id": intervention.id,
+        }
+        session.commit()
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="copkit-staff", daemon=True)
+    thread.start()
+    try:
+        yield StaffServer(f"http://127.0.0.1:{server.server_port}", app, **ids)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        db.dispose(app)
+
+
+Tab = Callable[[str, int], Any]
+
+
+@pytest.fixture(scope="module")
+def tabs(browser: Any, staff_server: StaffServer) -> Iterator[Tab]:
+    """``tabs(role, width)``: a tab signed in as ``role`` (kept for the module), ``width`` wide.
+
+    CSP is bypassed so that axe-core can be injected.
+    """
+    opened: dict[tuple[str, int], Any] = {}
+    contexts: list[Any] = []
+
+    def tab(role: str, width: int) -> Any:
+        key = (role, width)
+        if key not in opened:
+            context = browser.new_context(
+                viewport={"width": width, "height": 800}, bypass_csp=True, is_mobile=width < 400
+            )
+            contexts.append(context)
+            page = context.new_page()
+            if role != ANONYMOUS:
+                sign_in(page, staff_server, EMAILS[role])
+            opened[key] = page
+        return opened[key]
+
+    try:
+        yield tab
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def sign_in(page: Any, server: StaffServer, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the form."""
+    page.goto(server.path("/auth/"))
+    page.fill("#email", email)
+    page.fill("#password", password)
+    submit(page, "Sign in")
+
+
+def submit(page: Any, label: str) -> None:
+    """Press the submit button labelled ``label`` and wait for the next page."""
+    with page.expect_navigation():
+        page.locator("button[type=submit]", has_text=label).first.click()
+
+
+Action = Callable[[Any, StaffServer], None]
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    """A page type: whose view, its address, and what to do there before checking it."""
+
+    name: str
+    endpoint: str
+    role: str
+    path: str
+    action: Action | None = None
+    text: str | None = None
+    """Text the page must contain (so the check is on the intended page)."""
+
+
+def _press(label: str) -> Action:
+    return lambda page, server: submit(page, label)
+
+
+def _fill_and_press(fields: dict[str, str], label: str) -> Action:
+    def act(page: Any, server: StaffServer) -> None:
+        for selector, value in fields.items():
+            page.fill(selector, value)
+        submit(page, label)
+
+    return act
+
+
+def _lock_out(page: Any, server: StaffServer) -> None:
+    for _ in range(MAX_FAILURES + 1):
+        page.fill("#email", LOCKED_EMAIL)
+        page.fill("#password", "not the password")
+        submit(page, "Sign in")
+
+
+def _bad_roster(page: Any, server: StaffServer) -> None:
+    page.set_input_files(
+        "#file",
+        files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": BAD_ROSTER.encode()}],
+    )
+    submit(page, "Import")
+
+
+STUDY = "/admin/studies/{study}"
+WAVE = STUDY + "/waves/{wave}"
+PAGES: tuple[StaffPage, ...] = (
+    StaffPage("sign-in", "auth.index", ANONYMOUS, "/auth/", text="Sign in"),
+    StaffPage(
+        "sign-in with an error",
+        "auth.index",
+        ANONYMOUS,
+        "/auth/",
+        _fill_and_press({"#email": "nobody@example.org", "#password": "wrong"}, "Sign in"),
+        text="not right",
+    ),
+    StaffPage("lockout", "auth.index", ANONYMOUS, "/auth/", _lock_out, text="Too many"),
+    StaffPage("password change", "auth.password", EVALUATOR, "/auth/password"),
+    StaffPage(
+        "password change with errors",
+        "auth.password",
+        EVALUATOR,
+        "/auth/password",
+        _press("Change password"),
+        text="There is a problem",
+    ),
+    StaffPage("studies (admin)", "admin.index", ADMIN, "/admin/", text="Create study"),
+    StaffPage(
+        "studies with an error",
+        "admin.index",
+        ADMIN,
+        "/admin/",
+        _press("Create study"),
+        text="There is a problem",
+    ),
+    StaffPage("studies (manager)", "admin.index", MANAGER, "/admin/", text=HF_TEAM),
+    StaffPage("study set-up", "admin.study", EVALUATOR, STUDY, text="Add a theme"),
+    StaffPage(
+        "study set-up with an error",
+        "admin.study",
+        EVALUATOR,
+        STUDY,
+        _press("Add theme"),
+        text="There is a problem",
+    ),
+    StaffPage("team (evaluator)", "admin.team", EVALUATOR, STUDY + "/teams/{team}"),
+    StaffPage("team (manager)", "admin.team", MANAGER, STUDY + "/teams/{team}", text=HF_TEAM),
+    StaffPage("members", "admin.members_page", EVALUATOR, STUDY + "/members", text="Aisha"),
+    StaffPage(
+        "members with errors",
+        "admin.members_page",
+        EVALUATOR,
+        STUDY + "/members",
+        _press("Add to roster"),
+        text="There is a problem",
+    ),
+    StaffPage("member", "admin.member", EVALUATOR, STUDY + "/members/{member}", text="Aisha"),
+    StaffPage(
+        "member with errors",
+        "admin.member",
+        EVALUATOR,
+        STUDY + "/members/{member}",
+        _fill_and_press({"#name": "", "#email": "not-an-email"}, "Save details"),
+        text="There is a problem",
+    ),
+    StaffPage("roster upload", "admin.roster_upload", EVALUATOR, STUDY + "/roster"),
+    StaffPage(
+        "roster upload with errors",
+        "admin.roster_upload",
+        EVALUATOR,
+        STUDY + "/roster",
+        _bad_roster,
+        text="Nothing was imported",
+    ),
+    StaffPage("interventions", "admin.interventions", EVALUATOR, STUDY + "/interventions"),
+    StaffPage(
+        "interventions with errors",
+        "admin.interventions",
+        EVALUATOR,
+        STUDY + "/interventions",
+        _press("Record intervention"),
+        text="There is a problem",
+    ),
+    StaffPage("waves", "admin.waves_page", EVALUATOR, STUDY + "/waves"),
+    StaffPage(
+        "waves with errors",
+        "admin.waves_page",
+        EVALUATOR,
+        STUDY + "/waves",
+        _fill_and_press({"#opens": "", "#closes": ""}, "Create wave"),
+        text="There is a problem",
+    ),
+    StaffPage("wave", "admin.wave", EVALUATOR, WAVE),
+    StaffPage(
+        "wave with errors",
+        "admin.wave",
+        EVALUATOR,
+        WAVE,
+        _fill_and_press({"#closes": ""}, "Save changes"),
+        text="There is a problem",
+    ),
+    StaffPage("tracking (evaluator)", "admin.wave_tracking", EVALUATOR, WAVE + "/tracking"),
+    StaffPage("tracking (manager)", "admin.wave_tracking", MANAGER, WAVE + "/tracking"),
+    StaffPage("non-responders", "admin.non_responders", EVALUATOR, WAVE + "/non-responders"),
+    StaffPage("audit log", "admin.audit_log", EVALUATOR, "/admin/audit", text="Audit log"),
+    StaffPage(
+        "audit log with a filter error",
+        "admin.audit_log",
+        EVALUATOR,
+        "/admin/audit?since=2024-05-01&until=2024-04-01",
+        text="There is a problem",
+    ),
+    StaffPage("exports", "exports.index", EVALUATOR, "/exports/", text="Download"),
+    StaffPage("dashboards (evaluator)", "dashboard.index", EVALUATOR, "/dashboard/"),
+    StaffPage("dashboards (manager)", "dashboard.index", MANAGER, "/dashboard/"),
+    StaffPage("study dashboard", "dashboard.study", EVALUATOR, "/dashboard/study/{study}"),
+    StaffPage("team dashboard (manager)", "dashboard.team", MANAGER, "/dashboard/team/{team}"),
+    StaffPage("team dashboard (evaluator)", "dashboard.team", EVALUATOR, "/dashboard/team/{team}"),
+    StaffPage("403 page", "admin.study", MANAGER, STUDY, text="do not have access"),
+    StaffPage("404 page", "admin.team", MANAGER, STUDY + "/teams/{other_team}", text="not found"),
+)
+"""Every staff page type; add new ones here (the URL map test says which are missing)."""
+
+
+def visit(page: Any, server: StaffServer, spec: StaffPage) -> None:
+    """Open the page, do its action, and check it is the intended page."""
+    page.goto(server.path(spec.path))
+    if spec.action is not None:
+        spec.action(page, server)
+    if spec.text is not None:
+        assert spec.text in page.inner_text("body"), f"{spec.name}: not the expected page"
+
+
+WIDEST_ELEMENTS = """() => {
+    const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+    const inScroller = e => { if (getComputedStyle(e).position === 'absolute') return false;
+        for (let p = e.parentElement; p; p = p.parentElement) {
+        if (scrolls(p)) return true; } return false; };
+    return [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 321 && !inScroller(e))
+        .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`
+                  + ` (${Math.round(e.getBoundingClientRect().right)}px)`)
+        .slice(0, 8);
+}"""
+"""The elements sticking out past a 320px viewport (outside any horizontally scrolling box)."""
+
+
+def test_every_staff_page_is_checked(staff_server: StaffServer) -> None:
+    """Each GET route of the staff blueprints has at least one page type above."""
+    routed = {
+        rule.endpoint
+        for rule in staff_server.app.url_map.iter_rules()
+        if rule.endpoint.startswith(STAFF_BLUEPRINTS) and "GET" in (rule.methods or ())
+    }
+    assert routed - {spec.endpoint for spec in PAGES} == set()
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[spec.name for spec in PAGES])
+def test_axe_finds_no_violations(staff_server: StaffServer, tabs: Tab, spec: StaffPage) -> None:
+    page = tabs(spec.role, 1024)
+    visit(page, staff_server, spec)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{spec.name}:\n{results.generate_snapshot()}"
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[spec.name for spec in PAGES])
+def test_nothing_scrolls_sideways_at_320_pixels(
+    staff_server: StaffServer, tabs: Tab, spec: StaffPage
+) -> None:
+    page = tabs(spec.role, 320)
+    visit(page, staff_server, spec)
+    results = Axe().run(page, options=AXE_OPTIONS)  # e.g. tables that now scroll: focusable?
+    assert results.violations_count == 0, f"{spec.name} at 320px:\n{results.generate_snapshot()}"
+    width = int(page.evaluate("document.documentElement.scrollWidth"))
+    wide = page.evaluate(WIDEST_ELEMENTS)
+    assert width <= 320, f"{spec.name}: {width}px wide; too wide: {wide}"
+
+
+def test_the_checks_can_fail(tabs: Tab) -> None:
+    """A page with known problems fails both checks."""
+    page = tabs(ANONYMOUS, 320)
+    page.set_content(
+        "<html><body><img src='x.png'><input type='text'>"
+        "<div style='width:600px'>wide</div></body></html>"
+    )
+    found = {v["id"] for v in Axe().run(page, options=AXE_OPTIONS).response["violations"]}
+    assert {"image-alt", "label"} <= found
+    assert int(page.evaluate("document.documentElement.scrollWidth")) > 320
