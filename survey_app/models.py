@@ -238,16 +238,31 @@ class Wave(Base):
         >>> wave.status(datetime(2024, 2, 29, tzinfo=UTC))
         'scheduled'
         """
-        now = utcnow() if now is None else now
-        if now.tzinfo is None:
-            raise ValueError("status() needs a timezone-aware time")
-        if self.closed_early_at is not None and now >= self.closed_early_at:
-            return "closed"
-        if now < self.opens:
-            return "scheduled"
-        if now >= self.closes:
-            return "closed"
-        return "open"
+        return wave_status(self.opens, self.closes, self.closed_early_at, now)
+
+
+def wave_status(
+    opens: datetime, closes: datetime, closed_early_at: datetime | None, now: datetime | None = None
+) -> WaveStatus:
+    """A wave's status from its dates (see :meth:`Wave.status`), for callers holding only them.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> wave_status(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 15, tzinfo=UTC),
+    ...             datetime(2024, 3, 5, tzinfo=UTC), datetime(2024, 3, 6, tzinfo=UTC))
+    'closed'
+    """
+    now = utcnow() if now is None else now
+    if now.tzinfo is None:
+        raise ValueError("status() needs a timezone-aware time")
+    if closed_early_at is not None and now >= closed_early_at:
+        return "closed"
+    if now < opens:
+        return "scheduled"
+    if now >= closes:
+        return "closed"
+    return "open"
 
 
 class Invitation(Base):

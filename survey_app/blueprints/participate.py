@@ -78,8 +78,8 @@ def _state_page(survey: surveys.Survey, *, posting: bool = False) -> ResponseRet
         status = 409
     dates: dict[str, str] = {}
     if survey.invitation is not None:
-        wave = survey.invitation.wave
-        dates = {"opens": _date(wave.opens), "closes": _date(wave.closed_early_at or wave.closes)}
+        link = survey.invitation
+        dates = {"opens": _date(link.opens), "closes": _date(link.closing)}
     state = survey.state if survey.state in STATE_TITLES else "unknown"
     page = render_template(
         "participate/state.html", state=state, title=STATE_TITLES[state], **dates
@@ -189,7 +189,7 @@ def page(token: str, number: int) -> ResponseReturnValue:
         db.session.rollback()
         return _redirect("participate.page", token, number=survey.resume_page)
     if not posting:
-        stored = surveys.stored_answers(db.session, survey)
+        stored = surveys.stored_answers(db.session, survey, current)
         form = page_form(
             current, alters=_alters(survey, current), data=initial_data(current, stored)
         )

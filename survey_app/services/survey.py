@@ -6,11 +6,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from instruments import Instrument
 from survey_app.database import begin_write
@@ -21,9 +21,11 @@ from survey_app.models import (
     Member,
     Membership,
     Response,
+    Team,
     Tie,
     Wave,
     utcnow,
+    wave_status,
 )
 from survey_app.services.errors import ServiceError
 from survey_app.services.questionnaire import Page, pages_for
@@ -98,6 +100,35 @@ class StoredAnswers:
 
 
 @dataclass(frozen=True)
+class Link:
+    """An invitation as its survey link sees it, read in one query with its wave and team.
+
+    A snapshot taken by :func:`find` or :func:`find_for_update`: the writes of
+    :func:`give_consent`, :func:`save_page` and :func:`submit` go to the database, not here.
+    """
+
+    id: int
+    member_id: int
+    team_id: int
+    team_name: str
+    wave_id: int
+    opens: datetime
+    closes: datetime
+    closed_early_at: datetime | None
+    instrument_id: str
+    instrument_version: int
+    consented_at: datetime | None
+    started_at: datetime | None
+    submitted_at: datetime | None
+    current_page: int
+
+    @property
+    def closing(self) -> datetime:
+        """When the wave stops taking answers: its early close, else its closing time."""
+        return self.closed_early_at or self.closes
+
+
+@dataclass(frozen=True)
 class Survey:
     """An invitation found by its link, in a given state, with the questionnaire it uses.
 
@@ -105,7 +136,7 @@ class Survey:
     """
 
     state: LinkState
-    invitation: Invitation | None = None
+    invitation: Link | None = None
     instrument: Instrument | None = None
     pages: tuple[Page, ...] = ()
 
@@ -114,7 +145,7 @@ class Survey:
         """Whether the link takes answers now."""
         return self.state == "open"
 
-    def _invitation(self) -> Invitation:
+    def _invitation(self) -> Link:
         if self.invitation is None:
             raise LinkNotOpenError("this link does not belong to an invitation")
         return self.invitation
@@ -122,12 +153,7 @@ class Survey:
     @property
     def team_name(self) -> str:
         """The name of the team the questions are about."""
-        return self._invitation().membership.team.name
-
-    @property
-    def wave(self) -> Wave:
-        """The wave the invitation belongs to."""
-        return self._invitation().wave
+        return self._invitation().team_name
 
     @property
     def consented(self) -> bool:
@@ -149,34 +175,105 @@ class Survey:
         return self.consented and 1 <= number <= self.resume_page
 
 
-def _state(invitation: Invitation, now: datetime) -> LinkState:
+def _state(link: Link, now: datetime) -> LinkState:
     """Submitted wins over the wave's dates: the respondent learns their answers arrived."""
-    if invitation.submitted_at is not None:
+    if link.submitted_at is not None:
         return "submitted"
-    status = invitation.wave.status(now)
-    return "open" if status == "open" else status
+    return wave_status(link.opens, link.closes, link.closed_early_at, now)
+
+
+# The statements of the survey path are built once, with bound parameters, and run as Core
+# statements on the session's connection: building an ORM select and loading an Invitation,
+# its Wave, Membership and Team on every page view cost more than the database work itself.
+_INVITATIONS = cast(Table, Invitation.__table__)
+_MEMBERSHIPS = cast(Table, Membership.__table__)
+_TEAMS = cast(Table, Team.__table__)
+_WAVES = cast(Table, Wave.__table__)
+_RESPONSES = cast(Table, Response.__table__)
+_ANSWERS = cast(Table, Answer.__table__)
+_TIES = cast(Table, Tie.__table__)
+_COMMENTS = cast(Table, Comment.__table__)
+
+_FIND_LINK = (
+    select(
+        _INVITATIONS.c.id,
+        _MEMBERSHIPS.c.member_id,
+        _MEMBERSHIPS.c.team_id,
+        _TEAMS.c.name.label("team_name"),
+        _INVITATIONS.c.wave_id,
+        _WAVES.c.opens,
+        _WAVES.c.closes,
+        _WAVES.c.closed_early_at,
+        _WAVES.c.instrument_id,
+        _WAVES.c.instrument_version,
+        _INVITATIONS.c.consented_at,
+        _INVITATIONS.c.started_at,
+        _INVITATIONS.c.submitted_at,
+        _INVITATIONS.c.current_page,
+    )
+    .join(_MEMBERSHIPS, _MEMBERSHIPS.c.id == _INVITATIONS.c.membership_id)
+    .join(_TEAMS, _TEAMS.c.id == _MEMBERSHIPS.c.team_id)
+    .join(_WAVES, _WAVES.c.id == _INVITATIONS.c.wave_id)
+    .where(_INVITATIONS.c.token_hash == bindparam("token_hash"))
+)
+"""The link's invitation with its member, team and wave (columns in :class:`Link`'s order)."""
+_FIND_LINK_FOR_UPDATE = _FIND_LINK.with_for_update(of=_INVITATIONS)
+
+_MINE = _RESPONSES.c.invitation_id == bindparam("invitation_id")
+_STORED_RATED = (
+    select(_ANSWERS.c.item_id, _ANSWERS.c.value)
+    .join(_RESPONSES, _RESPONSES.c.id == _ANSWERS.c.response_id)
+    .where(_MINE)
+)
+_STORED_TIES = (
+    select(_TIES.c.alter_member_id).join(_RESPONSES, _RESPONSES.c.id == _TIES.c.response_id)
+).where(_MINE)
+_STORED_COMMENTS = (
+    select(_COMMENTS.c.item_id, _COMMENTS.c.text)
+    .join(_RESPONSES, _RESPONSES.c.id == _COMMENTS.c.response_id)
+    .where(_MINE)
+)
+_RESPONSE_OF = select(Response).where(Response.invitation_id == bindparam("invitation_id"))
+_ANSWERED_ITEMS = select(_ANSWERS.c.item_id).where(
+    _ANSWERS.c.response_id == bindparam("response_id")
+)
+_INVITATION_ID = _INVITATIONS.c.id == bindparam("invitation_id")
+_SET_CONSENT = (
+    update(_INVITATIONS)
+    .where(_INVITATION_ID)
+    .values(consented_at=bindparam("consented_at"), current_page=bindparam("current_page"))
+)
+_SET_STARTED = (
+    update(_INVITATIONS)
+    .where(_INVITATION_ID, _INVITATIONS.c.started_at.is_(None))
+    .values(started_at=bindparam("moment"))
+)
+_SET_CURRENT_PAGE = (
+    update(_INVITATIONS).where(_INVITATION_ID).values(current_page=bindparam("current_page"))
+)
+_MARK_RESPONSE_SUBMITTED = (
+    update(_RESPONSES)
+    .where(_RESPONSES.c.id == bindparam("response_id"), _RESPONSES.c.submitted_at.is_(None))
+    .values(submitted_at=bindparam("moment"), is_complete=True, updated_at=bindparam("moment"))
+)
+_MARK_INVITATION_SUBMITTED = (
+    update(_INVITATIONS)
+    .where(_INVITATION_ID, _INVITATIONS.c.submitted_at.is_(None))
+    .values(submitted_at=bindparam("moment"))
+)
 
 
 def _lookup(session: Session, token: str, *, lock: bool, now: datetime | None) -> Survey:
     if not _TOKEN.match(token):
         return Survey("unknown")
-    query = (
-        select(Invitation)
-        .where(Invitation.token_hash == hash_token(token))
-        .options(
-            joinedload(Invitation.wave),
-            joinedload(Invitation.membership).joinedload(Membership.team),
-        )
-    )
-    if lock:
-        query = query.with_for_update(of=Invitation)
-    invitation = session.scalars(query).unique().one_or_none()
-    if invitation is None:
+    query = _FIND_LINK_FOR_UPDATE if lock else _FIND_LINK
+    row = session.connection().execute(query, {"token_hash": hash_token(token)}).one_or_none()
+    if row is None:
         return Survey("unknown")
-    wave = invitation.wave
-    instrument, pages = pages_for(wave.instrument_id, wave.instrument_version)
-    state = _state(invitation, utcnow() if now is None else now)
-    return Survey(state, invitation, instrument, pages)
+    link = Link(*tuple(row))
+    instrument, pages = pages_for(link.instrument_id, link.instrument_version)
+    state = _state(link, utcnow() if now is None else now)
+    return Survey(state, link, instrument, pages)
 
 
 def find(session: Session, token: str, *, now: datetime | None = None) -> Survey:
@@ -223,24 +320,23 @@ def alters(session: Session, survey: Survey) -> list[Alter]:
     The list matches the wave's roster (everyone invited), so every tie names someone in it.
     Ordered by name.
     """
-    invitation = survey._invitation()
-    own = invitation.membership
+    link = survey._invitation()
     rows = session.execute(
         select(Member.id, Member.name, Member.profession)
         .join(Membership, Membership.member_id == Member.id)
         .join(Invitation, Invitation.membership_id == Membership.id)
         .where(
-            Membership.team_id == own.team_id,
-            Invitation.wave_id == invitation.wave_id,
-            Member.id != own.member_id,
+            Membership.team_id == link.team_id,
+            Invitation.wave_id == link.wave_id,
+            Member.id != link.member_id,
         )
         .order_by(func.lower(Member.name), Member.id)
     ).all()
     return [Alter(member_id, name, profession) for member_id, name, profession in rows]
 
 
-def _response(session: Session, invitation: Invitation) -> Response | None:
-    return session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+def _response(session: Session, invitation: Link) -> Response | None:
+    return session.scalar(_RESPONSE_OF, {"invitation_id": invitation.id})
 
 
 def network_page_number(survey: Survey) -> int | None:
@@ -248,29 +344,40 @@ def network_page_number(survey: Survey) -> int | None:
     return next((page.number for page in survey.pages if page.kind == "network"), None)
 
 
-def stored_answers(session: Session, survey: Survey) -> StoredAnswers:
-    """Everything saved so far for the link, to fill the pages in again."""
-    invitation = survey._invitation()
+def stored_answers(session: Session, survey: Survey, page: Page | None = None) -> StoredAnswers:
+    """What has been saved so far for the link, to fill the pages in again.
+
+    Parameters
+    ----------
+    session
+        A database session.
+    survey
+        A link found with :func:`find` or :func:`find_for_update`.
+    page
+        When given, only the kind of answer this page shows is read (rated answers, ties or
+        comments); the other kinds are left empty. By default everything is read.
+    """
+    link = survey._invitation()
     roster_page = network_page_number(survey)
-    roster_answered = roster_page is not None and invitation.current_page > roster_page
-    # Plain column queries: loading the Response and then its three collections lazily took
-    # four queries and built an ORM object per answer, on every page view.
-    mine = Response.invitation_id == invitation.id
-    rated = session.execute(select(Answer.item_id, Answer.value).join(Answer.response).where(mine))
-    rated_values = {item_id: value for item_id, value in rated}
-    ties = frozenset(session.scalars(select(Tie.alter_member_id).join(Tie.response).where(mine)))
-    comments = session.execute(
-        select(Comment.item_id, Comment.text).join(Comment.response).where(mine)
-    )
-    return StoredAnswers(
-        rated=rated_values,
-        ties=ties,
-        comments={item_id: text for item_id, text in comments},
-        roster_answered=roster_answered,
-    )
+    roster_answered = roster_page is not None and link.current_page > roster_page
+    # Plain column queries, only for what the page shows: loading the Response and then its
+    # three collections lazily took four queries and built an ORM object per answer.
+    kind = None if page is None else page.kind
+    connection = session.connection()
+    mine = {"invitation_id": link.id}
+    rated: dict[str, float | None] = {}
+    ties: frozenset[int] = frozenset()
+    comments: dict[str, str] = {}
+    if kind in (None, "rated"):
+        rated = {item_id: value for item_id, value in connection.execute(_STORED_RATED, mine)}
+    if kind in (None, "network"):
+        ties = frozenset(connection.execute(_STORED_TIES, mine).scalars())
+    if kind in (None, "comments"):
+        comments = {item_id: text for item_id, text in connection.execute(_STORED_COMMENTS, mine)}
+    return StoredAnswers(rated=rated, ties=ties, comments=comments, roster_answered=roster_answered)
 
 
-def _require_open(survey: Survey, session: Session) -> Invitation:
+def _require_open(survey: Survey, session: Session) -> Link:
     """The invitation of an open link; otherwise roll back (releasing the lock) and raise."""
     if survey.state == "open" and survey.invitation is not None:
         return survey.invitation
@@ -285,10 +392,16 @@ def give_consent(session: Session, survey: Survey, *, now: datetime | None = Non
 
     ``survey`` must come from :func:`find_for_update` in this session.
     """
-    invitation = _require_open(survey, session)
-    if invitation.consented_at is None:
-        invitation.consented_at = utcnow() if now is None else now
-    invitation.current_page = max(invitation.current_page, 1)
+    link = _require_open(survey, session)
+    if link.consented_at is None or link.current_page < 1:
+        session.connection().execute(
+            _SET_CONSENT,
+            {
+                "invitation_id": link.id,
+                "consented_at": link.consented_at or (utcnow() if now is None else now),
+                "current_page": max(link.current_page, 1),
+            },
+        )
     session.commit()
 
 
@@ -330,9 +443,9 @@ def _check(page: Page, answers: PageAnswers, allowed_alters: set[int]) -> None:
         raise InvalidAnswersError("; ".join(problems))
 
 
-def _draft(session: Session, invitation: Invitation, now: datetime) -> Response:
+def _draft(session: Session, invitation: Link, now: datetime) -> Response:
     """The invitation's draft response, created on first use (one per invitation, enforced by
-    the UNIQUE constraint on ``responses.invitation_id``)."""
+    the UNIQUE constraint on ``responses.invitation_id``); creating it records the start."""
     response = _response(session, invitation)
     if response is None:
         try:
@@ -344,7 +457,9 @@ def _draft(session: Session, invitation: Invitation, now: datetime) -> Response:
             if response is None:
                 raise
         if invitation.started_at is None:
-            invitation.started_at = now
+            session.connection().execute(
+                _SET_STARTED, {"invitation_id": invitation.id, "moment": now}
+            )
     if response.submitted_at is not None:
         raise AlreadySubmittedError("this survey has already been submitted")
     return response
@@ -435,7 +550,7 @@ def save_page(
     IncompleteError
         ``forward`` with a required answer missing; nothing is saved.
     """
-    invitation = _require_open(survey, session)
+    link = _require_open(survey, session)
     page = survey.page(number)
     try:
         if page is None or not survey.may_open(number):
@@ -448,23 +563,30 @@ def save_page(
         session.rollback()
         raise
     moment = utcnow() if now is None else now
-    response = _draft(session, invitation, moment)
+    response = _draft(session, link, moment)
     _store(session, response, page, answers)
     response.updated_at = moment
+    current_page = link.current_page
     if forward:
-        invitation.current_page = max(invitation.current_page, min(number + 1, len(survey.pages)))
+        current_page = max(current_page, min(number + 1, len(survey.pages)))
         target = number + 1
     else:
         if not complete:  # later pages stay locked until this one is complete again
-            invitation.current_page = min(invitation.current_page, number)
+            current_page = min(current_page, number)
         target = max(number - 1, 1)
+    if current_page != link.current_page:
+        session.connection().execute(
+            _SET_CURRENT_PAGE, {"invitation_id": link.id, "current_page": current_page}
+        )
     session.commit()
     return min(target, len(survey.pages))
 
 
 def _first_incomplete(session: Session, survey: Survey, response: Response) -> int | None:
     """The first rated page with an item unanswered in the database (after a flush)."""
-    answered = set(session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
+    answered = set(
+        session.connection().execute(_ANSWERED_ITEMS, {"response_id": response.id}).scalars()
+    )
     for page in survey.pages:
         if page.kind == "rated" and any(q.id not in answered for q in page.questions):
             return page.number
@@ -495,7 +617,7 @@ def submit(
     AlreadySubmittedError, LinkNotOpenError, InvalidAnswersError, IncompleteError
         As for :func:`save_page`; on any of them nothing is saved.
     """
-    invitation = _require_open(survey, session)
+    link = _require_open(survey, session)
     last = len(survey.pages)
     page = survey.page(last)
     moment = utcnow() if now is None else now
@@ -505,23 +627,20 @@ def submit(
         _check(page, answers, _allowed_alters(session, survey, page))
         if not is_complete(page, answers):
             raise IncompleteError(f"page {last} has unanswered questions", last)
-        response = _draft(session, invitation, moment)
+        response = _draft(session, link, moment)
         _store(session, response, page, answers)
         session.flush()
         missing = _first_incomplete(session, survey, response)
         if missing is not None:
             raise IncompleteError(f"page {missing} has unanswered questions", missing)
-        done = session.execute(
-            update(Response)
-            .where(Response.id == response.id, Response.submitted_at.is_(None))
-            .values(submitted_at=moment, is_complete=True, updated_at=moment)
+        connection = session.connection()
+        done = connection.execute(
+            _MARK_RESPONSE_SUBMITTED, {"response_id": response.id, "moment": moment}
         )
-        marked = session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.submitted_at.is_(None))
-            .values(submitted_at=moment)
+        marked = connection.execute(
+            _MARK_INVITATION_SUBMITTED, {"invitation_id": link.id, "moment": moment}
         )
-        if done.rowcount != 1 or marked.rowcount != 1:  # type: ignore[attr-defined]
+        if done.rowcount != 1 or marked.rowcount != 1:
             raise AlreadySubmittedError("this survey has already been submitted")
         session.commit()
     except IntegrityError as error:
