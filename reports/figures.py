@@ -167,9 +167,16 @@ def _grid(
 
 
 def _int_waves(ax: Axes, waves: Sequence[int]) -> None:
-    if len(waves):
-        ax.set_xticks(list(waves))
-        ax.set_xlim(min(waves) - 0.4, max(waves) + 0.4)
+    """Whole-number wave ticks; axes sharing x with one already set are left alone (setting
+    shared axes again re-propagates to every panel, which made big grids quadratic)."""
+    if not len(waves):
+        return
+    ticks = [float(w) for w in waves]
+    limits = (min(waves) - 0.4, max(waves) + 0.4)
+    if [float(t) for t in ax.get_xticks()] == ticks and tuple(ax.get_xlim()) == limits:
+        return
+    ax.set_xticks(ticks)
+    ax.set_xlim(*limits)
 
 
 def _legend(fig: Figure, handles: list[Line2D], ncol: int | None = None) -> None:
