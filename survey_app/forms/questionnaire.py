@@ -7,6 +7,7 @@ was saved with :func:`initial_data`. No query happens here: the roster arrives a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -176,6 +177,47 @@ def page_form(
     ------
     ValueError
         If an id collides with a name the form itself uses.
+
+    Notes
+    -----
+    The form class of a page is composed once per process (see :func:`page_form_class`); each
+    call only makes an instance of it.
+    """
+    roster: tuple[tuple[str, str], ...] = ()
+    if page.kind == "network":
+        roster = tuple(
+            (str(alter.member_id), f"{alter.name} ({alter.profession})") for alter in alters
+        )
+    form_class = page_form_class(page, require_answers, roster)
+    if formdata is not None:
+        return form_class(formdata=formdata)
+    return form_class(data=dict(data or {}))
+
+
+@functools.lru_cache(maxsize=256)
+def page_form_class(
+    page: Page, require_answers: bool, roster: tuple[tuple[str, str], ...] = ()
+) -> type[PageForm]:
+    """The form class of ``page``: one field per question, named by its id.
+
+    Composing a class (field definitions, WTForms' metaclass) costs more than filling an
+    instance in, and a page's questions never change, so the classes are kept (at most 256:
+    pages x "Continue"/"Back" x the rosters of the teams seen recently).
+
+    Parameters
+    ----------
+    page
+        The page.
+    require_answers
+        Whether every question needs an answer.
+    roster
+        The roster question's choices as ``(member id, "name (profession)")`` pairs (roster
+        page only).
+
+    Raises
+    ------
+    ValueError
+        If an id collides with a name the form itself uses.
     """
     fields: dict[str, Any] = {}
     if page.kind == "rated":
@@ -190,9 +232,8 @@ def page_form(
                 invalid_message=f"Question {position}: choose one of the answers shown",
             )
     elif page.kind == "network" and page.network is not None:
-        choices = [(str(alter.member_id), f"{alter.name} ({alter.profession})") for alter in alters]
         fields[page.network.id] = RosterField(
-            page.network.prompt, choices=choices, required=require_answers
+            page.network.prompt, choices=roster, required=require_answers
         )
     else:
         for asked in page.comments:
@@ -209,10 +250,7 @@ def page_form(
     clashes = [name for name in fields if _reserved(name)]
     if clashes:
         raise ValueError(f"question ids clash with form attributes: {', '.join(clashes)}")
-    form_class = type("QuestionnairePageForm", (PageForm,), {"page": page, **fields})
-    if formdata is not None:
-        return form_class(formdata=formdata)
-    return form_class(data=dict(data or {}))
+    return type("QuestionnairePageForm", (PageForm,), {"page": page, **fields})
 
 
 def answer_fields(form: PageForm) -> list[Field]:
@@ -274,4 +312,5 @@ __all__ = [
     "initial_data",
     "page_answers",
     "page_form",
+    "page_form_class",
 ]
