@@ -6,11 +6,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import BindParameter, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from instruments import Instrument
 from survey_app.database import begin_write
@@ -233,7 +235,41 @@ _STORED_COMMENTS = (
     .join(_RESPONSES, _RESPONSES.c.id == _COMMENTS.c.response_id)
     .where(_MINE)
 )
-_RESPONSE_OF = select(Response).where(Response.invitation_id == bindparam("invitation_id"))
+_RESPONSE_OF = select(_RESPONSES.c.id, _RESPONSES.c.submitted_at).where(_MINE)
+_NEW_RESPONSE = insert(_RESPONSES).values(
+    invitation_id=bindparam("invitation_id"),
+    created_at=bindparam("moment"),
+    updated_at=bindparam("moment"),
+)
+_TOUCH_RESPONSE = (
+    update(_RESPONSES)
+    .where(_RESPONSES.c.id == bindparam("response_id"))
+    .values(updated_at=bindparam("moment"))
+)
+_OF_RESPONSE: BindParameter[int] = bindparam("response_id")
+_PAGE_ANSWERS = select(_ANSWERS.c.item_id, _ANSWERS.c.id, _ANSWERS.c.value).where(
+    _ANSWERS.c.response_id == _OF_RESPONSE
+)
+_ADD_ANSWER = insert(_ANSWERS)
+_SET_ANSWER = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("answer_id"))
+    .values(value=bindparam("new_value"))
+)
+_DROP_ANSWER = delete(_ANSWERS).where(_ANSWERS.c.id == bindparam("answer_id"))
+_TIE_ROWS = select(_TIES.c.alter_member_id, _TIES.c.id).where(_TIES.c.response_id == _OF_RESPONSE)
+_ADD_TIE = insert(_TIES)
+_DROP_TIE = delete(_TIES).where(_TIES.c.id == bindparam("tie_id"))
+_COMMENT_ROWS = select(_COMMENTS.c.item_id, _COMMENTS.c.id, _COMMENTS.c.text).where(
+    _COMMENTS.c.response_id == _OF_RESPONSE
+)
+_ADD_COMMENT = insert(_COMMENTS)
+_SET_COMMENT = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("comment_id"))
+    .values(text=bindparam("new_text"))
+)
+_DROP_COMMENT = delete(_COMMENTS).where(_COMMENTS.c.id == bindparam("comment_id"))
 _ANSWERED_ITEMS = select(_ANSWERS.c.item_id).where(
     _ANSWERS.c.response_id == bindparam("response_id")
 )
@@ -335,8 +371,10 @@ def alters(session: Session, survey: Survey) -> list[Alter]:
     return [Alter(member_id, name, profession) for member_id, name, profession in rows]
 
 
-def _response(session: Session, invitation: Link) -> Response | None:
-    return session.scalar(_RESPONSE_OF, {"invitation_id": invitation.id})
+def _response(session: Session, invitation: Link) -> tuple[int, datetime | None] | None:
+    """The invitation's response as ``(id, submitted_at)``, or None."""
+    row = session.connection().execute(_RESPONSE_OF, {"invitation_id": invitation.id}).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def network_page_number(survey: Survey) -> int | None:
@@ -443,64 +481,119 @@ def _check(page: Page, answers: PageAnswers, allowed_alters: set[int]) -> None:
         raise InvalidAnswersError("; ".join(problems))
 
 
-def _draft(session: Session, invitation: Link, now: datetime) -> Response:
-    """The invitation's draft response, created on first use (one per invitation, enforced by
-    the UNIQUE constraint on ``responses.invitation_id``); creating it records the start."""
+def _draft(session: Session, invitation: Link, now: datetime) -> int:
+    """The id of the invitation's draft response, created on first use (one per invitation,
+    enforced by the UNIQUE constraint on ``responses.invitation_id``)."""
     response = _response(session, invitation)
     if response is None:
-        try:
-            with session.begin_nested():
-                response = Response(invitation_id=invitation.id, created_at=now, updated_at=now)
-                session.add(response)
-        except IntegrityError:  # another request created it first
-            response = _response(session, invitation)
-            if response is None:
-                raise
-        if invitation.started_at is None:
-            session.connection().execute(
-                _SET_STARTED, {"invitation_id": invitation.id, "moment": now}
-            )
-    if response.submitted_at is not None:
+        response = _create_draft(session, invitation, now)
+    response_id, submitted_at = response
+    if submitted_at is not None:
         raise AlreadySubmittedError("this survey has already been submitted")
+    return response_id
+
+
+def _create_draft(session: Session, invitation: Link, now: datetime) -> tuple[int, datetime | None]:
+    """Insert the draft response and record the start of answering; if another request has
+    just created the response, use that one."""
+    try:
+        with session.begin_nested():  # the SAVEPOINT is emitted by session.connection() here
+            key = (
+                session.connection()
+                .execute(_NEW_RESPONSE, {"invitation_id": invitation.id, "moment": now})
+                .inserted_primary_key
+            )
+        if key is None:
+            raise RuntimeError("the database did not return the new response's id")
+        response: tuple[int, datetime | None] = (int(key[0]), None)
+    except IntegrityError:  # another request created it first
+        found = _response(session, invitation)
+        if found is None:
+            raise
+        response = found
+    if invitation.started_at is None:
+        session.connection().execute(_SET_STARTED, {"invitation_id": invitation.id, "moment": now})
     return response
 
 
-def _store(session: Session, response: Response, page: Page, answers: PageAnswers) -> None:
-    """Replace what ``response`` holds for ``page`` with ``answers`` (the page's full state)."""
+def _store(session: Session, response_id: int, page: Page, answers: PageAnswers) -> None:
+    """Replace what the response holds for ``page`` with ``answers`` (the page's full state).
+
+    Rows of the page's questions are inserted, updated (only when the value changed) or
+    deleted; nothing else is touched.
+    """
+    connection = session.connection()
+    mine = {"response_id": response_id}
     if page.kind == "rated":
-        existing = {answer.item_id: answer for answer in response.answers}
+        stored_rows = {
+            item_id: (row_id, value)
+            for item_id, row_id, value in connection.execute(_PAGE_ANSWERS, mine)
+        }
+        added: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        dropped: list[dict[str, Any]] = []
         for question in page.questions:
-            answer = existing.get(question.id)
+            row = stored_rows.get(question.id)
             if question.id not in answers.rated:
-                if answer is not None:
-                    session.delete(answer)
+                if row is not None:
+                    dropped.append({"answer_id": row[0]})
                 continue
             value = answers.rated[question.id]
-            stored = None if value is None else float(value)
-            if answer is None:
-                session.add(Answer(response=response, item_id=question.id, value=stored))
-            else:
-                answer.value = stored
+            wanted = None if value is None else float(value)
+            if row is None:
+                added.append({"response_id": response_id, "item_id": question.id, "value": wanted})
+            elif row[1] != wanted:
+                changed.append({"answer_id": row[0], "new_value": wanted})
+        _run(connection, _ADD_ANSWER, added)
+        _run(connection, _SET_ANSWER, changed)
+        _run(connection, _DROP_ANSWER, dropped)
     elif page.kind == "network":
-        wanted = answers.ties or frozenset()
-        for tie in list(response.ties):
-            if tie.alter_member_id not in wanted:
-                session.delete(tie)
-        have = {tie.alter_member_id for tie in response.ties}
-        for member_id in sorted(wanted - have):
-            session.add(Tie(response=response, alter_member_id=member_id))
+        wanted_ties = answers.ties or frozenset()
+        have = {member_id: row_id for member_id, row_id in connection.execute(_TIE_ROWS, mine)}
+        _run(
+            connection,
+            _ADD_TIE,
+            [
+                {"response_id": response_id, "alter_member_id": member_id}
+                for member_id in sorted(wanted_ties - have.keys())
+            ],
+        )
+        _run(
+            connection,
+            _DROP_TIE,
+            [
+                {"tie_id": tie_id}
+                for member_id, tie_id in have.items()
+                if member_id not in wanted_ties
+            ],
+        )
     else:
-        existing_comments = {comment.item_id: comment for comment in response.comments}
+        stored_comments = {
+            item_id: (row_id, text)
+            for item_id, row_id, text in connection.execute(_COMMENT_ROWS, mine)
+        }
+        new: list[dict[str, Any]] = []
+        edited: list[dict[str, Any]] = []
+        removed: list[dict[str, Any]] = []
         for asked in page.comments:
             text = answers.comments.get(asked.id, "").strip()
-            comment = existing_comments.get(asked.id)
+            row = stored_comments.get(asked.id)
             if not text:
-                if comment is not None:
-                    session.delete(comment)
-            elif comment is None:
-                session.add(Comment(response=response, item_id=asked.id, text=text))
-            else:
-                comment.text = text
+                if row is not None:
+                    removed.append({"comment_id": row[0]})
+            elif row is None:
+                new.append({"response_id": response_id, "item_id": asked.id, "text": text})
+            elif row[1] != text:
+                edited.append({"comment_id": row[0], "new_text": text})
+        _run(connection, _ADD_COMMENT, new)
+        _run(connection, _SET_COMMENT, edited)
+        _run(connection, _DROP_COMMENT, removed)
+
+
+def _run(connection: Connection, statement: Executable, rows: list[dict[str, Any]]) -> None:
+    """Execute ``statement`` once per row (one executemany), if there are rows."""
+    if rows:
+        connection.execute(statement, rows)
 
 
 def _allowed_alters(session: Session, survey: Survey, page: Page) -> set[int]:
@@ -563,9 +656,9 @@ def save_page(
         session.rollback()
         raise
     moment = utcnow() if now is None else now
-    response = _draft(session, link, moment)
-    _store(session, response, page, answers)
-    response.updated_at = moment
+    response_id = _draft(session, link, moment)
+    _store(session, response_id, page, answers)
+    session.connection().execute(_TOUCH_RESPONSE, {"response_id": response_id, "moment": moment})
     current_page = link.current_page
     if forward:
         current_page = max(current_page, min(number + 1, len(survey.pages)))
@@ -582,10 +675,10 @@ def save_page(
     return min(target, len(survey.pages))
 
 
-def _first_incomplete(session: Session, survey: Survey, response: Response) -> int | None:
-    """The first rated page with an item unanswered in the database (after a flush)."""
+def _first_incomplete(session: Session, survey: Survey, response_id: int) -> int | None:
+    """The first rated page with an item unanswered in the database."""
     answered = set(
-        session.connection().execute(_ANSWERED_ITEMS, {"response_id": response.id}).scalars()
+        session.connection().execute(_ANSWERED_ITEMS, {"response_id": response_id}).scalars()
     )
     for page in survey.pages:
         if page.kind == "rated" and any(q.id not in answered for q in page.questions):
@@ -627,15 +720,14 @@ def submit(
         _check(page, answers, _allowed_alters(session, survey, page))
         if not is_complete(page, answers):
             raise IncompleteError(f"page {last} has unanswered questions", last)
-        response = _draft(session, link, moment)
-        _store(session, response, page, answers)
-        session.flush()
-        missing = _first_incomplete(session, survey, response)
+        response_id = _draft(session, link, moment)
+        _store(session, response_id, page, answers)
+        missing = _first_incomplete(session, survey, response_id)
         if missing is not None:
             raise IncompleteError(f"page {missing} has unanswered questions", missing)
         connection = session.connection()
         done = connection.execute(
-            _MARK_RESPONSE_SUBMITTED, {"response_id": response.id, "moment": moment}
+            _MARK_RESPONSE_SUBMITTED, {"response_id": response_id, "moment": moment}
         )
         marked = connection.execute(
             _MARK_INVITATION_SUBMITTED, {"invitation_id": link.id, "moment": moment}
