@@ -420,11 +420,15 @@ def routes() -> list[tuple[str, str, frozenset[str]]]:
     return sorted(found)
 
 
-def url_arguments(world: World, role: str) -> dict[str, Any]:
-    """A value for each URL argument: study A's objects (the ones in scope), the role's link."""
-    a = world.a
+def url_arguments(world: World, role: str, objects: StudyFixture | None = None) -> dict[str, Any]:
+    """A value for each URL argument: study A's objects (the ones in scope), the role's link.
+
+    ``objects`` takes the objects (teams, members, waves, ...) from another study instead, while
+    the study in the address stays study A.
+    """
+    a = objects or world.a
     return {
-        "study_id": a.study_id,
+        "study_id": world.a.study_id,
         "team_id": a.team_ids["Ward 7"],
         "member_id": a.member_ids["ann@example.org"],
         "membership_id": a.membership_ids[("ann@example.org", "Ward 7")],
@@ -435,9 +439,16 @@ def url_arguments(world: World, role: str) -> dict[str, Any]:
     }
 
 
-def build_url(app: Flask, endpoint: str, rule: str, world: World, role: str) -> str:
+def build_url(
+    app: Flask,
+    endpoint: str,
+    rule: str,
+    world: World,
+    role: str,
+    objects: StudyFixture | None = None,
+) -> str:
     """The address of ``endpoint`` filled with :func:`url_arguments`; fails on an unknown argument."""
-    values = url_arguments(world, role)
+    values = url_arguments(world, role, objects)
     adapter = app.url_map.bind("localhost")
     needed = set(re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule))
     missing = needed - set(values)

@@ -44,7 +44,7 @@ from tests.security.conftest import (
     build_url,
     routes,
 )
-from tests.survey_app.staff_support import PASSWORD
+from tests.survey_app.staff_support import PASSWORD, StudyFixture
 from tests.survey_app.survey_fixtures import rated_answers
 
 
@@ -379,16 +379,24 @@ def matrix(sqlite_security_app: SecurityApp) -> SecurityApp:
 
 
 def request_as(
-    security: SecurityApp, endpoint: str, rule: str, method: str, role: str
+    security: SecurityApp,
+    endpoint: str,
+    rule: str,
+    method: str,
+    role: str,
+    *,
+    objects: StudyFixture | None = None,
+    body: dict[str, Any] | None = None,
 ) -> tuple[int, str]:
     """Send the case's request as ``role``; returns the status and the redirect's path."""
     world = security.world
-    url = build_url(security.app, endpoint, rule, world, role)
+    url = build_url(security.app, endpoint, rule, world, role, objects)
     client = security.client(role)
     if method == "GET":
         response = client.get(url)
     else:
-        data = {"csrf_token": security.csrf(role), **EXPECTED[endpoint].body(world)}
+        form = EXPECTED[endpoint].body(world) if body is None else body
+        data = {"csrf_token": security.csrf(role), **form}
         response = client.open(url, method=method, data=data)
     location = urlsplit(response.headers.get("Location", "")).path
     return response.status_code, location
@@ -414,3 +422,74 @@ def test_access(matrix: SecurityApp, endpoint: str, rule: str, method: str, role
         assert changed == [], f"{role} {method} {rule} ({status}) changed: {changed}"
     elif expected.changes:
         assert changed != [], f"{role} {method} {rule}: the valid form changed nothing"
+
+
+OBJECT_ARGUMENTS = ("team_id", "member_id", "membership_id", "wave_id", "intervention_id")
+CROSS_CASES = [
+    pytest.param(endpoint, rule, method, role, id=f"{endpoint}-{method}-{role}")
+    for endpoint, rule, methods in ROUTES
+    if any(f":{name}>" in rule for name in OBJECT_ARGUMENTS)
+    for method in sorted(methods)
+    for role in (EVALUATOR, ADMIN, MANAGER)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "rule", "method", "role"), CROSS_CASES)
+def test_another_studys_objects_are_not_reached_through_this_one(
+    matrix: SecurityApp, endpoint: str, rule: str, method: str, role: str
+) -> None:
+    """Study A in the address, a team (member, wave, ...) of study B after it: 404, no change.
+
+    Without a study in the address (a team's dashboard), the admin may open study B's team; the
+    others may not. A role refused the page anyway (a manager on set-up pages) still gets 403.
+    """
+    own = EXPECTED[endpoint].outcomes(method)
+    assert own is not None
+    matrix.restore()
+    status, _ = request_as(matrix, endpoint, rule, method, role, objects=matrix.world.b)
+    if own[role] is FORBIDDEN:
+        expected = {403}
+    elif "<int:study_id>" not in rule and role == ADMIN:
+        expected = set(own[role].statuses)
+    else:
+        expected = {404}
+    assert status in expected, f"{role} {method} {rule} with study B's objects: {status}"
+    refused = expected <= {403, 404}
+    changed = matrix.differences(ignored_tables=frozenset() if refused else own[role].cache)
+    if refused or own[role].changes is False:
+        assert changed == [], f"{role} {method} {rule} with study B's objects changed {changed}"
+
+
+def _world_b_team(world: World) -> int:
+    return world.b.team_ids["Ward 7"]
+
+
+CROSS_FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "admin.create_team": lambda world: {
+        "team-theme": world.other_theme_ids["Heart failure"],
+        "team-name": "Smuggled team",
+    },
+    "admin.members_page": lambda world: {
+        **_member_details("Smuggled Person"),
+        "team": _world_b_team(world),
+    },
+    "admin.add_membership": lambda world: {"team": _world_b_team(world), "joined_on": _today()},
+    "admin.interventions": lambda world: {
+        "team": _world_b_team(world),
+        "started_on": "2024-06-03",
+        "kind": "co-location",
+        "description": "",
+    },
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(CROSS_FORMS))
+def test_forms_cannot_name_another_studys_objects(matrix: SecurityApp, endpoint: str) -> None:
+    """A form of study A whose choice is study B's theme or team is refused and stores nothing."""
+    rule = next(rule for name, rule, _ in ROUTES if name == endpoint)
+    for role in (EVALUATOR, ADMIN):
+        matrix.restore()
+        body = CROSS_FORMS[endpoint](matrix.world)
+        status, _ = request_as(matrix, endpoint, rule, "POST", role, body=body)
+        assert status in (404, 422), f"{role} {endpoint}: {status}"
+        assert matrix.differences() == [], f"{role} {endpoint} stored study B's object"
