@@ -71,6 +71,19 @@ class SingleChoiceField(Field):
         """The acceptable values."""
         return tuple(value for value, _ in self.choices)
 
+    @property
+    def options(self) -> tuple[tuple[str, str, str], ...]:
+        """The radio buttons as ``(input id, value, label)``.
+
+        The first button's id is the field's own, so that the error summary's link to the
+        question lands on it; the others are ``<field id>-<value>``.
+        """
+        first = self.id
+        return tuple(
+            (first if position == 0 else f"{first}-{value}", value, label)
+            for position, (value, label) in enumerate(self.choices)
+        )
+
 
 class RosterField(Field):
     """The roster question: team members as checkboxes, plus "None of these".
