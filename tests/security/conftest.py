@@ -77,6 +77,8 @@ SECRET_KEY = "security-tests-" + "k" * 32
 
 FUZZ_CASES: Counter[str] = Counter()
 """Bad-input cases tried, by form (printed at the end of the run)."""
+FUZZ_ACCEPTED: Counter[str] = Counter()
+"""Of those, the cases the app accepted (the rest it refused)."""
 
 MARKUP: tuple[str, ...] = (
     "<script>alert(1)</script>",
@@ -400,9 +402,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not FUZZ_CASES:
         return
     total = sum(FUZZ_CASES.values())
-    terminalreporter.write_sep("-", f"bad-input cases tried: {total}")
+    accepted = sum(FUZZ_ACCEPTED.values())
+    terminalreporter.write_sep(
+        "-", f"bad-input cases tried: {total} ({accepted} accepted, {total - accepted} refused)"
+    )
     for name, number in sorted(FUZZ_CASES.items()):
-        terminalreporter.write_line(f"{number:6d}  {name}")
+        terminalreporter.write_line(f"{number:6d}  {name} ({FUZZ_ACCEPTED[name]} accepted)")
 
 
 def routes() -> list[tuple[str, str, frozenset[str]]]:

@@ -43,6 +43,7 @@ from tests.security.conftest import (
     ADMIN,
     ANONYMOUS,
     EVALUATOR,
+    FUZZ_ACCEPTED,
     FUZZ_CASES,
     MARKUP,
     RESPONDENT,
@@ -118,18 +119,42 @@ Value = str | bytes | list[str | bytes] | None
 """A field's value: text, raw bytes, several values, or None for a field left out."""
 
 
-def field_value(valid: st.SearchStrategy[str]) -> st.SearchStrategy[Value]:
-    """Mostly a plausible value, often a hostile one, sometimes missing, repeated or raw bytes."""
-    single: st.SearchStrategy[str | bytes] = st.one_of(valid, NASTY)
-    return st.one_of(
-        valid,
-        valid,
-        NASTY,
-        NASTY,
-        st.none(),
-        st.lists(single, min_size=2, max_size=3),
-        st.binary(max_size=24),
-    )
+@dataclass(frozen=True)
+class Field:
+    """How one field is drawn: values a user would enter, and wrong values peculiar to it."""
+
+    valid: st.SearchStrategy[Any]
+    wrong: st.SearchStrategy[Any] = field(default_factory=st.nothing)
+
+    def attacked(self) -> st.SearchStrategy[Any]:
+        """Often hostile or wrong, sometimes plausible, missing, repeated or raw bytes."""
+        single = st.one_of(self.valid, self.wrong, NASTY)
+        return st.one_of(
+            self.valid,
+            self.wrong,
+            self.wrong,
+            NASTY,
+            NASTY,
+            st.none(),
+            st.lists(single, min_size=2, max_size=3),
+            st.binary(max_size=24),
+        )
+
+
+@st.composite
+def form_values(draw: st.DrawFn, fields: Mapping[str, Field]) -> dict[str, Any]:
+    """A submission: either one field attacked and the others plausible, or every field attacked.
+
+    The first kind gets past the other fields' checks, so hostile text in one field is often
+    accepted and stored (and then shown), not only refused.
+    """
+    if not fields:
+        return {}
+    only = draw(st.one_of(st.none(), st.sampled_from(sorted(fields))))
+    return {
+        name: draw(spec.attacked() if only in (None, name) else spec.valid)
+        for name, spec in fields.items()
+    }
 
 
 def words(*examples: str) -> st.SearchStrategy[str]:
@@ -139,46 +164,69 @@ def words(*examples: str) -> st.SearchStrategy[str]:
     )
 
 
-DATES = st.one_of(
-    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)).map(date.isoformat),
-    st.sampled_from(
-        (
-            "2024-02-30",
-            "2024-13-01",
-            "0001-01-01",
-            "9999-12-31",
-            "31/12/2024",
-            "2024-1-1",
-            "yesterday",
-            "2024-01-01T00:00",
-            "1e10",
-            "-2024-01-01",
-        )
+def text(*examples: str) -> Field:
+    """A free-text field with plausible ``examples``."""
+    return Field(words(*examples))
+
+
+def choice(*values: str, wrong: Sequence[str] = ()) -> Field:
+    """A field taking one of ``values``."""
+    return Field(st.sampled_from(values), st.sampled_from(wrong) if wrong else st.nothing())
+
+
+DATES = Field(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2035, 12, 31)).map(date.isoformat),
+    st.one_of(
+        st.dates().map(date.isoformat),
+        st.sampled_from(
+            (
+                "2024-02-30",
+                "2024-13-01",
+                "0001-01-01",
+                "9999-12-31",
+                "31/12/2024",
+                "2024-1-1",
+                "yesterday",
+                "2024-01-01T00:00",
+                "1e10",
+                "-2024-01-01",
+            )
+        ),
     ),
 )
-MOMENTS = st.one_of(
-    st.datetimes(min_value=datetime(2000, 1, 1)).map(
-        lambda moment: moment.strftime("%Y-%m-%dT%H:%M")
-    ),
-    st.sampled_from(
-        (
-            "2031-01-06T09:00",
-            "2031-02-06T17:00",
-            "0001-01-01T00:00",
-            "9999-12-31T23:59",
-            "2024-02-30T10:00",
-            "2024-01-01T25:00",
-            "2024-03-31T01:30",  # does not exist in London (clocks go forward)
-            "2024-10-27T01:30",  # happens twice in London
-            "2024-01-01",
-            "now",
-        )
+
+
+def moments(first_year: int, last_year: int) -> st.SearchStrategy[str]:
+    """Times as a datetime-local field sends them, within the years given."""
+    return st.datetimes(
+        min_value=datetime(first_year, 1, 1), max_value=datetime(last_year, 12, 31)
+    ).map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M"))
+
+
+MOMENTS = Field(
+    moments(2030, 2035),
+    st.one_of(
+        st.datetimes().map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M")),
+        st.sampled_from(
+            (
+                "0001-01-01T00:00",
+                "9999-12-31T23:59",
+                "2024-02-30T10:00",
+                "2024-01-01T25:00",
+                "2024-03-31T01:30",  # does not exist in London (clocks go forward)
+                "2024-10-27T01:30",  # happens twice in London
+                "2024-01-01",
+                "now",
+            )
+        ),
     ),
 )
-NUMBERS = st.one_of(
+WRONG_NUMBERS = st.one_of(
     st.integers(min_value=-5, max_value=1005).map(str),
     st.sampled_from(
         (
+            "0",
+            "-1",
             "2147483648",
             "9223372036854775808",
             "9" * 30,
@@ -194,11 +242,17 @@ NUMBERS = st.one_of(
         )
     ),
 )
+NUMBERS = Field(st.integers(min_value=1, max_value=50).map(str), WRONG_NUMBERS)
 
 
-def ids(world_ids: Sequence[int]) -> st.SearchStrategy[str]:
-    """Ids of real objects (in scope or not), and ids of nothing."""
-    return st.one_of(st.sampled_from([str(i) for i in world_ids]), NUMBERS)
+def ids(own: Sequence[int], others: Sequence[int] = ()) -> Field:
+    """Ids of the study's objects; wrong ones are another study's objects or nothing at all."""
+    wrong = (
+        st.one_of(st.sampled_from([str(i) for i in others]), WRONG_NUMBERS)
+        if others
+        else WRONG_NUMBERS
+    )
+    return Field(st.sampled_from([str(i) for i in own]), wrong)
 
 
 EXTRA_KEYS = st.dictionaries(
@@ -242,7 +296,7 @@ class FormCase:
     name: str
     role: str
     url: Callable[[World], str]
-    fields: Callable[[World], dict[str, st.SearchStrategy[Value]]]
+    fields: Callable[[World], dict[str, Field]]
     accepted: tuple[int, ...] = (302, 303)
     """Statuses of an accepted form (anything else is a refusal and must change nothing)."""
     allowed_audit: frozenset[str] = frozenset()
@@ -250,6 +304,8 @@ class FormCase:
     shows: Callable[[World], str] | None = None
     """A page showing what an accepted form stored."""
     method: str = "POST"
+    multipart: bool = False
+    """Sent as multipart/form-data (a file upload)."""
     examples: int = 30
 
 
@@ -269,52 +325,53 @@ def _survey(number: int) -> Callable[[World], str]:
     return lambda world: f"/s/{RESPONDENT_TOKEN}/page/{number}"
 
 
-def _all_team_ids(world: World) -> list[int]:
-    return [*world.a.team_ids.values(), *world.b.team_ids.values()]
+def _teams(world: World) -> Field:
+    return ids(list(world.a.team_ids.values()), list(world.b.team_ids.values()))
 
 
-def _member_fields(world: World) -> dict[str, st.SearchStrategy[Value]]:
+def _member_fields(world: World) -> dict[str, Field]:
     return {
-        "name": field_value(words("Dee Newton", "Zoë O'Brien", "Dr A. N. Other")),
-        "email": field_value(
+        "name": text("Dee Newton", "Zoë O'Brien", "Dr A. N. Other"),
+        "email": Field(
             st.one_of(
                 st.sampled_from(("dee@example.org", "ANN@example.org", "bob@example.org")),
                 st.emails(),
-            )
+            ),
+            st.sampled_from(("not-an-email", "a@b", "two@@example.org", "sp ace@example.org")),
         ),
-        "profession": field_value(words("nurse", "GP", "pharmacist")),
-        "organisation": field_value(words("Trust A", "Practice B")),
-        "organisation_type": field_value(words("acute trust", "general practice")),
+        "profession": text("nurse", "GP", "pharmacist"),
+        "organisation": text("Trust A", "Practice B"),
+        "organisation_type": text("acute trust", "general practice"),
     }
 
 
-def _rated(number: int) -> Callable[[World], dict[str, st.SearchStrategy[Value]]]:
+def _rated(number: int) -> Callable[[World], dict[str, Field]]:
     page = PAGES[number - 1]
 
-    def fields(world: World) -> dict[str, st.SearchStrategy[Value]]:
-        drawn: dict[str, st.SearchStrategy[Value]] = {
-            question.id: field_value(
-                st.sampled_from([str(v) for v, _ in question.options] + ["na"])
+    def fields(world: World) -> dict[str, Field]:
+        drawn = {
+            question.id: choice(
+                *[str(v) for v, _ in question.options], "na", wrong=("0", "8", "4.5", "-1", "")
             )
             for question in page.questions
         }
-        drawn["action"] = field_value(st.sampled_from(("next", "back")))
+        drawn["action"] = choice("next", "back")
         return drawn
 
     return fields
 
 
-def _wave_fields(world: World) -> dict[str, st.SearchStrategy[Value]]:
-    return {
-        "number": field_value(st.sampled_from(("1", "2", "3"))),
-        "opens": field_value(MOMENTS),
-        "closes": field_value(MOMENTS),
-        "instrument": field_value(st.sampled_from(("cop-health@1", "cop-health@2", "x@1"))),
+def _wave_fields(number: str) -> Callable[[World], dict[str, Field]]:
+    return lambda world: {
+        "number": choice(number, wrong=("1", "0", "-1", "1001", "2147483648", "x")),
+        "opens": Field(moments(2030, 2031), MOMENTS.wrong),
+        "closes": Field(moments(2032, 2035), MOMENTS.wrong),
+        "instrument": choice("cop-health@1", wrong=("cop-health@2", "x@1", "@", "cop-health")),
     }
 
 
-def _roster_file(world: World) -> dict[str, st.SearchStrategy[Value]]:
-    return {"file": ROSTER_FILE}
+def _roster_file(world: World) -> dict[str, Field]:
+    return {"file": Field(ROSTER_FILE)}
 
 
 FORMS: tuple[FormCase, ...] = (
@@ -322,7 +379,7 @@ FORMS: tuple[FormCase, ...] = (
         "survey consent",
         RESPONDENT,
         lambda world: f"/s/{RESPONDENT_TOKEN}/consent",
-        lambda world: {"agree": field_value(st.sampled_from(("y", "on", "1", "true", "", "n")))},
+        lambda world: {"agree": choice("y", "on", "1", "true", wrong=("", "n"))},
     ),
     FormCase("survey scale page", RESPONDENT, _survey(1), _rated(1), shows=_survey(1)),
     FormCase("survey frequency page", RESPONDENT, _survey(7), _rated(7)),
@@ -331,10 +388,11 @@ FORMS: tuple[FormCase, ...] = (
         RESPONDENT,
         _survey(8),
         lambda world: {
-            "knowledge_ties": field_value(
-                ids([*world.a.member_ids.values(), *world.b.member_ids.values()]) | st.just("none")
+            "knowledge_ties": Field(
+                st.sampled_from((str(world.a.member_ids["ann@example.org"]), "none")),
+                ids([], [*world.a.member_ids.values(), *world.b.member_ids.values()]).wrong,
             ),
-            "action": field_value(st.sampled_from(("next", "back"))),
+            "action": choice("next", "back"),
         },
         shows=_survey(8),
     ),
@@ -343,9 +401,9 @@ FORMS: tuple[FormCase, ...] = (
         RESPONDENT,
         _survey(9),
         lambda world: {
-            "helped": field_value(words("The weekly huddle")),
-            "hindered": field_value(words("Rota gaps")),
-            "action": field_value(st.sampled_from(("next", "back", "back"))),
+            "helped": text("The weekly huddle"),
+            "hindered": text("Rota gaps"),
+            "action": choice("next", "back", "back"),
         },
         shows=_survey(9),
     ),
@@ -354,8 +412,8 @@ FORMS: tuple[FormCase, ...] = (
         ANONYMOUS,
         lambda world: "/auth/",
         lambda world: {
-            "email": field_value(st.sampled_from((STAFF_EMAILS[EVALUATOR], "nobody@example.org"))),
-            "password": field_value(st.sampled_from((PASSWORD, "wrong password"))),
+            "email": choice(STAFF_EMAILS[EVALUATOR], wrong=("nobody@example.org",)),
+            "password": choice(PASSWORD, wrong=("wrong password",)),
         },
         allowed_audit=frozenset({"login.failure", "login.locked"}),
         examples=20,  # each failure checks a slow password hash
@@ -365,23 +423,23 @@ FORMS: tuple[FormCase, ...] = (
         EVALUATOR,
         lambda world: "/auth/password",
         lambda world: {
-            "current": field_value(st.sampled_from((PASSWORD, "wrong"))),
-            "new": field_value(st.sampled_from(("a new long password", "short"))),
-            "confirmation": field_value(st.sampled_from(("a new long password", "short"))),
+            "current": choice(PASSWORD, wrong=("wrong",)),
+            "new": choice("a new long password", wrong=("short",)),
+            "confirmation": choice("a new long password", wrong=("short",)),
         },
     ),
     FormCase(
         "study",
         ADMIN,
         lambda world: "/admin/studies",
-        lambda world: {"name": field_value(words("Study C", "Study A"))},
+        lambda world: {"name": text("Study C", "Study A")},
         shows=lambda world: "/admin/",
     ),
     FormCase(
         "theme",
         EVALUATOR,
         lambda world: f"{_study(world)}/themes",
-        lambda world: {"theme-name": field_value(words("Stroke", "CKD"))},
+        lambda world: {"theme-name": text("Stroke", "CKD")},
         shows=_study,
     ),
     FormCase(
@@ -389,10 +447,8 @@ FORMS: tuple[FormCase, ...] = (
         EVALUATOR,
         lambda world: f"{_study(world)}/teams",
         lambda world: {
-            "team-theme": field_value(
-                ids([*world.theme_ids.values(), *world.other_theme_ids.values()])
-            ),
-            "team-name": field_value(words("Ward 9", "Renal")),
+            "team-theme": ids(list(world.theme_ids.values()), list(world.other_theme_ids.values())),
+            "team-name": text("Ward 9", "Renal"),
         },
         shows=_study,
     ),
@@ -402,7 +458,7 @@ FORMS: tuple[FormCase, ...] = (
         lambda world: f"{_study(world)}/members",
         lambda world: {
             **_member_fields(world),
-            "team": field_value(ids([0, *_all_team_ids(world)])),
+            "team": ids([0, *world.a.team_ids.values()], list(world.b.team_ids.values())),
         },
         shows=lambda world: f"{_study(world)}/members",
     ),
@@ -411,10 +467,7 @@ FORMS: tuple[FormCase, ...] = (
         "membership",
         EVALUATOR,
         lambda world: f"{_member(world)}/memberships",
-        lambda world: {
-            "team": field_value(ids(_all_team_ids(world))),
-            "joined_on": field_value(DATES),
-        },
+        lambda world: {"team": _teams(world), "joined_on": DATES},
         shows=_member,
     ),
     FormCase(
@@ -424,7 +477,7 @@ FORMS: tuple[FormCase, ...] = (
             f"{_study(world)}/memberships/"
             f"{world.a.membership_ids[('ann@example.org', 'Ward 7')]}/end"
         ),
-        lambda world: {"left_on": field_value(DATES)},
+        lambda world: {"left_on": DATES},
         shows=_member,
     ),
     FormCase(
@@ -432,10 +485,10 @@ FORMS: tuple[FormCase, ...] = (
         EVALUATOR,
         lambda world: f"{_study(world)}/interventions",
         lambda world: {
-            "team": field_value(ids(_all_team_ids(world))),
-            "started_on": field_value(DATES),
-            "kind": field_value(words("facilitated workshop", "co-location")),
-            "description": field_value(words("Two half days", "")),
+            "team": _teams(world),
+            "started_on": DATES,
+            "kind": text("facilitated workshop", "co-location"),
+            "description": text("Two half days", ""),
         },
         shows=lambda world: f"{_study(world)}/interventions",
     ),
@@ -443,10 +496,10 @@ FORMS: tuple[FormCase, ...] = (
         "new wave",
         EVALUATOR,
         lambda world: f"{_study(world)}/waves",
-        _wave_fields,
+        _wave_fields("2"),  # wave 1 exists
         shows=lambda world: f"{_study(world)}/waves",
     ),
-    FormCase("wave details", EVALUATOR, _wave, _wave_fields, shows=_wave),
+    FormCase("wave details", EVALUATOR, _wave, _wave_fields("1"), shows=_wave),
     FormCase(
         "roster upload",
         EVALUATOR,
@@ -454,15 +507,14 @@ FORMS: tuple[FormCase, ...] = (
         _roster_file,
         allowed_audit=frozenset({"roster.reject"}),
         shows=lambda world: f"{_study(world)}/members",
+        multipart=True,
     ),
     FormCase(
         "export download",
         EVALUATOR,
         lambda world: f"/exports/{world.a.study_id}",
         lambda world: {
-            "export_format": field_value(
-                st.sampled_from(("bundle", "wide-csv", "long-csv", "codebook", "pdf"))
-            )
+            "export_format": choice("wide-csv", "long-csv", "codebook", wrong=("pdf", "../x"))
         },
         accepted=(200, 303),
         examples=20,
@@ -471,7 +523,7 @@ FORMS: tuple[FormCase, ...] = (
         "dashboard report download",
         EVALUATOR,
         lambda world: f"/dashboard/study/{world.a.study_id}/report",
-        lambda world: {"report_format": field_value(st.sampled_from(("html", "pdf", "docx")))},
+        lambda world: {"report_format": choice("html", wrong=("pdf", "docx"))},
         accepted=(200, 303),
         examples=20,
     ),
@@ -480,11 +532,11 @@ FORMS: tuple[FormCase, ...] = (
         EVALUATOR,
         lambda world: "/admin/audit",
         lambda world: {
-            "action": field_value(st.sampled_from(("", "login.success", "study.create"))),
-            "actor": field_value(words("eval", "")),
-            "since": field_value(DATES),
-            "until": field_value(DATES),
-            "page": field_value(NUMBERS),
+            "action": choice("", "login.success", "study.create"),
+            "actor": text("eval", ""),
+            "since": DATES,
+            "until": DATES,
+            "page": NUMBERS,
         },
         accepted=(200,),
         method="GET",
@@ -580,7 +632,7 @@ def valid_roster(people: int, seed: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-ROSTER_FILE: st.SearchStrategy[Value] = st.one_of(
+ROSTER_FILE: st.SearchStrategy[RosterFile | None] = st.one_of(
     st.builds(
         RosterFile,
         roster_bytes(),
@@ -595,6 +647,15 @@ ROSTER_FILE: st.SearchStrategy[Value] = st.one_of(
 )
 
 
+def _multipart(part: RosterFile | str | bytes) -> Any:
+    """One part of a multipart body: a file, or a text field (UTF-8, so no lone surrogates)."""
+    if isinstance(part, RosterFile):
+        return part.text if part.content is None else (io.BytesIO(part.content), part.filename)
+    if isinstance(part, bytes):
+        return (io.BytesIO(part), "blob.csv")
+    return part.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def send(security: SecurityApp, case: FormCase, values: Mapping[str, Any]) -> Any:
     """Send the form as the case's role, with a valid CSRF token."""
     client = security.client(case.role)
@@ -602,15 +663,11 @@ def send(security: SecurityApp, case: FormCase, values: Mapping[str, Any]) -> An
     if case.method == "GET":
         query = urlencode(pairs_of(values)).decode()
         return client.get(f"{url}?{query}")
-    upload = values.get("file")
-    if "file" in values and (upload is None or isinstance(upload, RosterFile)):
+    if case.multipart:
         data: dict[str, Any] = {"csrf_token": security.csrf(case.role)}
-        if isinstance(upload, RosterFile):
-            data["file"] = (
-                upload.text
-                if upload.content is None
-                else (io.BytesIO(upload.content), upload.filename)
-            )
+        for key, value in values.items():
+            parts = [part for part in (value if isinstance(value, list) else [value]) if part]
+            data[key] = [_multipart(part) for part in parts]
         return client.post(url, data=data, content_type="multipart/form-data")
     pairs = [("csrf_token", security.csrf(case.role)), *pairs_of(values)]
     return client.post(url, data=urlencode(pairs), content_type="application/x-www-form-urlencoded")
@@ -628,6 +685,7 @@ def check_case(security: SecurityApp, case: FormCase, values: Mapping[str, Any])
     if case.method == "GET":
         assert security.differences() == [], f"{case.name}: a GET changed the tables"
     if status in case.accepted:
+        FUZZ_ACCEPTED[f"{case.name} ({security.kind})"] += 1
         if case.shows is not None:
             page = security.client(case.role).get(case.shows(security.world))
             assert page.status_code == 200, f"{case.name}: the page after it is {page.status_code}"
@@ -640,7 +698,7 @@ def check_case(security: SecurityApp, case: FormCase, values: Mapping[str, Any])
 
 @pytest.mark.parametrize("case", FORMS, ids=[case.name for case in FORMS])
 def test_no_form_breaks_or_stores_bad_input(security_app: SecurityApp, case: FormCase) -> None:
-    fields = st.fixed_dictionaries(case.fields(security_app.world))
+    fields = form_values(case.fields(security_app.world))
 
     @settings(
         # PostgreSQL's own failure modes (NUL, integer range) are also tried one by one below
@@ -736,7 +794,7 @@ def test_odd_addresses_get_a_plain_answer(
     """Ids beyond any database integer, encoded NULs and the like: never a server error."""
     security = security_app
     security.restore()
-    FUZZ_CASES["addresses"] += 1
+    FUZZ_CASES[f"addresses ({security.kind})"] += 1
     url = shape.format(first, second)
     for role in (EVALUATOR, ADMIN, RESPONDENT):
         response = security.client(role).get(url)
@@ -913,6 +971,7 @@ def test_the_importer_never_crashes_and_imports_all_or_nothing(
     assert run.exit_code in (0, 1), (run.exit_code, run.output)
     after = read_rows(security.app)
     if run.exit_code == 0:
+        FUZZ_ACCEPTED[f"copkit import-roster ({security.kind})"] += 1
         assert _file_is_valid(data), f"imported a file the checks refuse: {run.output}"
     else:
         assert run.output.strip(), "refused without saying why"
@@ -931,6 +990,7 @@ def test_the_importer_takes_every_valid_file(cli_world: CliWorld, people: int, s
     members, memberships, _, _ = _counts(security)
     run = world.run(valid_roster(people, seed), "CLI study")
     assert run.exit_code == 0, run.output
+    FUZZ_ACCEPTED[f"copkit import-roster, valid ({security.kind})"] += 1
     assert _counts(security)[:2] == (members + people, memberships + people)
     security.differences()
 
