@@ -122,6 +122,34 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_LOCK_OPTION: True})
 
 
+def begin_read(session: Session) -> None:
+    """Start ``session``'s transaction for a request that only reads.
+
+    On SQLite this is the ordinary (deferred) ``BEGIN``: every read of the transaction sees one
+    snapshot. On PostgreSQL the connection runs in autocommit instead: each statement sees the
+    data committed before it started, exactly as it would inside a transaction at PostgreSQL's
+    default isolation (READ COMMITTED), but without the ``BEGIN`` and ``ROLLBACK`` round trips.
+    The connection is back in transactional mode once the session commits, rolls back or
+    closes; until then the session must not write (each statement would commit on its own).
+    A session already in a transaction is left as it is: the reads join that transaction.
+
+    Examples
+    --------
+    >>> from sqlalchemy import text
+    >>> session = Session(make_engine("sqlite://"))
+    >>> begin_read(session)
+    >>> session.in_transaction(), session.execute(text("SELECT 1")).scalar()
+    (True, 1)
+    >>> session.close()
+    """
+    if session.in_transaction():
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    else:
+        session.connection()
+
+
 @dataclass(frozen=True)
 class _Bound:
     """The engine and session factory of one app."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from instruments import Instrument
-from survey_app.database import begin_write
+from survey_app.database import begin_read, begin_write
 from survey_app.models import (
     Answer,
     Comment,
@@ -328,7 +328,14 @@ def find(session: Session, token: str, *, now: datetime | None = None) -> Survey
     -------
     Survey
         ``state`` is ``"unknown"`` for a malformed token or one matching no invitation.
+
+    Notes
+    -----
+    The session's transaction is started with :func:`survey_app.database.begin_read`: the
+    request may read (:func:`stored_answers`, :func:`alters`) but must not write before the
+    session ends; changes go through :func:`find_for_update` in a fresh transaction.
     """
+    begin_read(session)
     return _lookup(session, token, lock=False, now=now)
 
 
