@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from survey_app.sqlite_write_lock import QueuedConnection, lock_path_for
+
 EXTENSION_KEY = "copkit.database"
 WRITE_LOCK_OPTION = "copkit_write_lock"
 _SESSION_KEY = "_copkit_db_session"
@@ -40,7 +42,8 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = F
     ``foreign_keys=ON`` and ``busy_timeout`` (a writer waits for the lock instead of failing);
     SQLAlchemy, not the sqlite3 module, emits ``BEGIN`` so that reads are inside the
     transaction too (serialisable), and a transaction started by :func:`begin_write` takes the
-    write lock at once (``BEGIN IMMEDIATE``). PostgreSQL connections are checked before use.
+    write lock at once (``BEGIN IMMEDIATE``), after queueing on the lock file beside a database
+    file (:mod:`survey_app.sqlite_write_lock`). PostgreSQL connections are checked before use.
 
     Parameters
     ----------
@@ -64,19 +67,25 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = F
         return create_engine(parsed, echo=echo, pool_pre_ping=True)
     in_memory = parsed.database in (None, "", ":memory:")
     options: dict[str, Any] = {}
+    lock_path: str | None = None
     if in_memory:
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    elif not parsed.query.get("uri"):
+        options = {"connect_args": {"factory": QueuedConnection}}
+        lock_path = lock_path_for(str(parsed.database))
     engine = create_engine(parsed, echo=echo, **options)
-    _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, wal=not in_memory)
+    _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, wal=not in_memory, lock=lock_path)
     return engine
 
 
-def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, wal: bool) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, wal: bool, lock: str | None) -> None:
     """Install the connect and begin hooks that set SQLite's pragmas and transaction control."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        if isinstance(dbapi_connection, QueuedConnection):
+            dbapi_connection.lock_path = lock
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -89,17 +98,29 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, wal: bool) -> Non
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE_LOCK_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_LOCK_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        raw = connection.connection.dbapi_connection
+        queued = raw if isinstance(raw, QueuedConnection) else None
+        if queued is not None:
+            queued.take_write_lock()  # released by the connection's commit() or rollback()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued is not None:
+                queued.give_write_lock()
+            raise
 
 
 def begin_write(session: Session) -> None:
     """Start ``session``'s transaction as a writer.
 
     On SQLite this emits ``BEGIN IMMEDIATE``: the write lock is taken before the first read, so
-    two requests writing at once queue on the busy timeout instead of one failing with
-    "database is locked" when it tries to upgrade a read snapshot. On PostgreSQL it simply
-    starts the transaction (row locks and constraints do the rest).
+    two requests writing at once queue instead of one failing with "database is locked" when it
+    tries to upgrade a read snapshot. Writers queue on the database's lock file first (the
+    kernel wakes the next one as soon as a transaction ends), with the busy timeout behind it.
+    On PostgreSQL it simply starts the transaction (row locks and constraints do the rest).
 
     Raises
     ------
