@@ -34,7 +34,6 @@ import json
 import math
 import os
 import platform
-import re
 import secrets
 import shutil
 import signal
@@ -71,7 +70,7 @@ from survey_app.models import (
     utcnow,
 )
 from survey_app.services.questionnaire import pages_for
-from survey_app.tokens import hash_token
+from survey_app.tokens import hash_token, survey_form_token
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT_PATH = REPO / "bench" / "results" / "survey_load.json"
@@ -91,7 +90,6 @@ POSTGRES_URL = os.environ.get(
     "COPKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 GOALS = {"min_ratio": 0.25, "p95_ms_at_16": 100.0, "errors": 0}
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def _say(message: str) -> None:
@@ -544,38 +542,18 @@ def page_call(port: int, reading: list[str]) -> Call:
     return call
 
 
-@dataclass(frozen=True)
-class Browser:
-    """A session cookie and its CSRF token, fetched once per client thread."""
-
-    cookie: str
-    csrf: str
-
-
-def browser_for(port: int, token: str) -> Callable[[], Browser]:
-    """A factory of browsers: each GETs a draft's page to get its own session and CSRF token."""
-
-    def make() -> Browser:
-        status, body, headers = request(port, "GET", f"/s/{token}/page/1")
-        match = _CSRF.search(body.decode())
-        cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
-        if status != 200 or match is None or not cookie:
-            raise RuntimeError(f"no session from the survey page ({status})")
-        return Browser(cookie, match.group(1))
-
-    return make
-
-
 def submit_call(port: int, last_page: int) -> Call:
-    """The final page POST of draft ``index``: expect ``303`` to its thank-you page."""
+    """The final page POST of draft ``index``: expect ``303`` to its thank-you page.
 
-    def call(index: int, state: Browser) -> str | None:
+    The form carries the link's own form token, as the page the respondent sent it from does
+    (survey pages set no cookie; the token is derived from the link and the secret key).
+    """
+
+    def call(index: int, state: Any) -> str | None:
         token = bench_token(index)
-        body = urlencode({"csrf_token": state.csrf, "action": "next", "helped": "Huddles"})
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": state.cookie,
-        }
+        form = {"csrf_token": survey_form_token(token, SECRET_KEY), "action": "next"}
+        body = urlencode({**form, "helped": "Huddles"})
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
         status, _, answer = request(port, "POST", f"/s/{token}/page/{last_page}", body, headers)
         location = answer.get("Location", "")
         if status != 303 or not location.endswith(f"/s/{token}/thanks"):
@@ -590,7 +568,7 @@ def submit_call(port: int, last_page: int) -> Call:
 
 def _drafts_needed() -> int:
     submissions = sum(LEVELS.values()) + WARM_UP_PER_CLIENT * sum(LEVELS)
-    return submissions + READING_DRAFTS + 1
+    return submissions + READING_DRAFTS
 
 
 def bench_database(kind: str, database_url: str, folder: Path) -> dict[str, Any]:
@@ -601,8 +579,7 @@ def bench_database(kind: str, database_url: str, folder: Path) -> dict[str, Any]
     started = time.perf_counter()
     prepare_database(database_url, drafts)
     _say(f"  [{kind}] {drafts} drafts prepared in {time.perf_counter() - started:.1f} s")
-    reading = [bench_token(index) for index in range(drafts - READING_DRAFTS - 1, drafts - 1)]
-    session_source = bench_token(drafts - 1)
+    reading = [bench_token(index) for index in range(drafts - READING_DRAFTS, drafts)]
     copkit = copkit_server(database_url, folder)
     hello = hello_server(folder)
     levels: list[dict[str, Any]] = []
@@ -630,7 +607,6 @@ def bench_database(kind: str, database_url: str, folder: Path) -> dict[str, Any]
                 count,
                 start_index=next_draft,
                 server=copkit,
-                client_state=browser_for(copkit.port, session_source),
             )
             acknowledged += submit_result.succeeded
             level = _level_summary(concurrency, hello_result, page_result, submit_result)

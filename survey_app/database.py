@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -16,6 +17,9 @@ from survey_app.sqlite_write_lock import QueuedConnection, lock_path_for
 
 EXTENSION_KEY = "copkit.database"
 WRITE_LOCK_OPTION = "copkit_write_lock"
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle for longer than this is tested before it is used."""
+_IDLE_SINCE = "copkit_idle_since"
 _SESSION_KEY = "_copkit_db_session"
 
 
@@ -35,7 +39,13 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    busy_timeout_ms: int = 10_000,
+    echo: bool = False,
+    ping_after_idle_s: float = PING_AFTER_IDLE_SECONDS,
+) -> Engine:
     """Create an engine for ``url`` with copkit's connection settings.
 
     SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
@@ -43,7 +53,9 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = F
     SQLAlchemy, not the sqlite3 module, emits ``BEGIN`` so that reads are inside the
     transaction too (serialisable), and a transaction started by :func:`begin_write` takes the
     write lock at once (``BEGIN IMMEDIATE``), after queueing on the lock file beside a database
-    file (:mod:`survey_app.sqlite_write_lock`). PostgreSQL connections are checked before use.
+    file (:mod:`survey_app.sqlite_write_lock`). A pooled PostgreSQL connection that has been
+    idle for more than ``ping_after_idle_s`` is tested (``SELECT 1``) before use and replaced
+    if the server has gone (see :func:`_ping_idle_connections`).
 
     Parameters
     ----------
@@ -53,6 +65,8 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = F
         How long a SQLite writer waits for another writer's lock.
     echo
         Log every statement.
+    ping_after_idle_s
+        PostgreSQL: test a pooled connection before use once it has been idle this long.
 
     Examples
     --------
@@ -64,7 +78,9 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = F
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo)
+        _ping_idle_connections(engine, ping_after_idle_s)
+        return engine
     in_memory = parsed.database in (None, "", ":memory:")
     options: dict[str, Any] = {}
     lock_path: str | None = None
@@ -76,6 +92,33 @@ def make_engine(url: str | URL, *, busy_timeout_ms: int = 10_000, echo: bool = F
     engine = create_engine(parsed, echo=echo, **options)
     _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, wal=not in_memory, lock=lock_path)
     return engine
+
+
+def _ping_idle_connections(engine: Engine, after_seconds: float) -> None:
+    """Test a pooled connection at checkout when it has been idle for ``after_seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` tests every checkout, which costs a round trip on every
+    request; a connection checked in a few milliseconds ago is alive. A connection that fails
+    the test (the server restarted, a firewall dropped it) is discarded and the pool connects
+    afresh, so the request does not see the error. A connection that dies within the idle
+    window fails its request, and SQLAlchemy then invalidates the pool's older connections.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < after_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure means the connection is gone
+            raise exc.DisconnectionError(f"pooled connection failed its test: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("pooled connection failed its test")
 
 
 def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, wal: bool, lock: str | None) -> None:

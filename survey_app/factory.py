@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from survey_app import question_markup
 from survey_app.blueprints import admin, auth, dashboard, exports, health, participate
 from survey_app.config import default_config, instance_secret_key
 from survey_app.errors import register_error_handlers
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     _init_login(app)
+    question_markup.install(app)
     install_request_guards(app)  # before the blueprints: their <int:...> ids use it
 
     for blueprint in (participate.bp, admin.bp, dashboard.bp, auth.bp, health.bp, exports.bp):
@@ -119,10 +121,17 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _security_headers(response: Response) -> Response:
-    """Headers every page carries: no sniffing, no framing, no referrer (links carry tokens)."""
+    """Headers every page carries: no sniffing, no framing, the referrer for this site only.
+
+    ``same-origin`` keeps addresses from other sites while letting the browser send the
+    ``Referer`` that Flask-WTF requires of a form posted over HTTPS (``WTF_CSRF_SSL_STRICT``);
+    with ``no-referrer`` every staff form would be refused behind HTTPS. Survey pages, whose
+    addresses carry the link's token and whose forms carry a link-bound token, send no
+    referrer at all (set by their blueprint).
+    """
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     policy = current_app.config.get("CONTENT_SECURITY_POLICY")
     if policy:
         response.headers.setdefault("Content-Security-Policy", policy)

@@ -105,3 +105,49 @@ def invitation_url(base_url: str, token: str) -> str:
     if not base_url.startswith(("http://", "https://")):
         raise ValueError(f"BASE_URL must start with http:// or https://, not {base_url!r}")
     return f"{base_url.rstrip('/')}/s/{token}"
+
+
+SURVEY_FORM_CONTEXT = b"copkit-survey-form:"
+
+
+def survey_form_token(link_token: str, secret_key: str | bytes) -> str:
+    """The anti-forgery token that a survey link's forms carry (consent and every page).
+
+    It is bound to the link rather than to a session cookie: a page that can post to
+    ``/s/<token>/...`` must already know the link, which is the respondent's credential, so a
+    token derived from it protects exactly as much as a session token would, and survey pages
+    need no cookie. It does not expire: a page left open overnight can still be sent while the
+    wave is open.
+
+    Notes
+    -----
+    ``base64url(HMAC-SHA256(secret_key, "copkit-survey-form:" + link_token))`` without
+    padding (43 characters).
+
+    Examples
+    --------
+    >>> form = survey_form_token("a-link-token", "secret")
+    >>> len(form), form == survey_form_token("another-link-token", "secret")
+    (43, False)
+    """
+    key = secret_key.encode("utf-8") if isinstance(secret_key, str) else secret_key
+    if not key:
+        raise ValueError("an empty secret key cannot derive survey form tokens")
+    digest = hmac.new(key, SURVEY_FORM_CONTEXT + link_token.encode("utf-8"), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
+def is_survey_form_token(sent: str | None, link_token: str, secret_key: str | bytes) -> bool:
+    """Whether ``sent`` is the form token of ``link_token`` (compared in constant time).
+
+    Examples
+    --------
+    >>> is_survey_form_token(survey_form_token("link", "k"), "link", "k")
+    True
+    >>> is_survey_form_token("forged", "link", "k"), is_survey_form_token(None, "link", "k")
+    (False, False)
+    """
+    if not sent:
+        return False
+    expected = survey_form_token(link_token, secret_key)
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode("ascii"))

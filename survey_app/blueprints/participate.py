@@ -5,7 +5,13 @@ never take answers); a link whose wave has not opened yet and an already submitt
 200 on GET, because the link is valid and the page is its correct, final answer (people often
 reopen the email to check that their answers arrived; that is not an error to alert on); a
 POST to an already submitted link is 409 Conflict, since the change it asks for conflicts with
-the stored state. Every survey page is sent with ``Cache-Control: no-store``.
+the stored state. Every survey page is sent with ``Cache-Control: no-store`` and
+``Referrer-Policy: no-referrer`` (its address carries the link's token).
+
+Forms are protected against forgery by a token bound to the link
+(:func:`survey_app.tokens.survey_form_token`) rather than by the session's CSRF token: survey
+pages set no cookie, and a page left open for hours can still be sent while the wave is open.
+A POST without the right token is refused with 400 and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.extensions import db
+from survey_app.extensions import csrf, db
 from survey_app.forms.consent import ConsentForm
 from survey_app.forms.questionnaire import (
     PREFER_NOT,
@@ -38,8 +45,10 @@ from survey_app.forms.questionnaire import (
 from survey_app.localtime import format_day, zone_from_config
 from survey_app.services import survey as surveys
 from survey_app.services.questionnaire import Page, estimated_minutes, rated_item_count
+from survey_app.tokens import is_survey_form_token, survey_form_token
 
 bp = Blueprint("participate", __name__)
+csrf.exempt(bp)  # the survey's forms carry the link-bound token checked by _refuse_forgery
 
 STATE_STATUS: dict[str, int] = {"unknown": 404, "scheduled": 200, "closed": 410, "submitted": 200}
 STATE_TITLES: dict[str, str] = {
@@ -56,6 +65,7 @@ INVALID_STATUS = 422
 def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
     """Survey pages hold answers and carry the link's token: never cache them anywhere."""
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -85,6 +95,22 @@ def _state_page(survey: surveys.Survey, *, posting: bool = False) -> ResponseRet
         "participate/state.html", state=state, title=STATE_TITLES[state], **dates
     )
     return page, status
+
+
+def _form_token(token: str) -> str:
+    """The anti-forgery token the forms of link ``token`` carry."""
+    return survey_form_token(token, current_app.config["SECRET_KEY"])
+
+
+def _refuse_forgery(token: str) -> None:
+    """Roll back and answer 400 unless the POST carries link ``token``'s form token."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    sent = request.form.get("csrf_token")
+    if is_survey_form_token(sent, token, current_app.config["SECRET_KEY"]):
+        return
+    db.session.rollback()
+    raise CSRFError("The survey form token is missing or does not belong to this link.")
 
 
 def _redirect(endpoint: str, token: str, number: int | None = None) -> WerkzeugResponse:
@@ -118,6 +144,7 @@ def _render_consent(
             "participate/consent.html",
             form=form,
             token=token,
+            form_token=_form_token(token),
             team_name=survey.team_name,
             item_count=rated_item_count(survey.pages),
             minutes=estimated_minutes(survey.pages),
@@ -139,6 +166,7 @@ def consent(token: str) -> ResponseReturnValue:
     if not survey.open:
         db.session.rollback()
         return _state_page(survey, posting=True)
+    _refuse_forgery(token)
     form = ConsentForm()
     if not form.validate():
         db.session.rollback()
@@ -159,6 +187,7 @@ def _render_page(
             form=form,
             fields=answer_fields(form),
             token=token,
+            form_token=_form_token(token),
             team_name=survey.team_name,
             prefer_not=PREFER_NOT,
         ),
@@ -178,6 +207,8 @@ def page(token: str, number: int) -> ResponseReturnValue:
     if not survey.open:
         db.session.rollback()
         return _state_page(survey, posting=posting)
+    if posting:
+        _refuse_forgery(token)
     current = survey.page(number)
     if current is None:
         db.session.rollback()
@@ -188,13 +219,11 @@ def page(token: str, number: int) -> ResponseReturnValue:
     if not survey.may_open(number):
         db.session.rollback()
         return _redirect("participate.page", token, number=survey.resume_page)
-    if not posting:
-        stored = surveys.stored_answers(db.session, survey, current)
-        form = page_form(
-            current, alters=_alters(survey, current), data=initial_data(current, stored)
-        )
-        return _render_page(survey, current, form, token)
-    return _save(survey, current, token)
+    if posting:
+        return _save(survey, current, token)
+    stored = surveys.stored_answers(db.session, survey, current)
+    form = page_form(current, alters=_alters(survey, current), data=initial_data(current, stored))
+    return _render_page(survey, current, form, token)
 
 
 def _save(survey: surveys.Survey, current: Page, token: str) -> ResponseReturnValue:

@@ -140,6 +140,9 @@ class PageForm(FlaskForm):
 
     page: Page
 
+    class Meta:
+        csrf = False  # the survey's link-bound form token is checked by the view
+
     def validate_keys(self, formdata: Mapping[str, Any]) -> bool:
         """Refuse a submission naming a question that is not on this page."""
         allowed = set(self.page.field_ids) | CONTROL_KEYS

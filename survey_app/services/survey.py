@@ -103,7 +103,7 @@ class StoredAnswers:
 
 @dataclass(frozen=True)
 class Link:
-    """An invitation as its survey link sees it, read in one query with its wave and team.
+    """An invitation as its survey link sees it, read in one query with its wave, team and response.
 
     A snapshot taken by :func:`find` or :func:`find_for_update`: the writes of
     :func:`give_consent`, :func:`save_page` and :func:`submit` go to the database, not here.
@@ -123,6 +123,9 @@ class Link:
     started_at: datetime | None
     submitted_at: datetime | None
     current_page: int
+    response_id: int | None = None
+    """The draft (or submitted) response's id, if one has been started."""
+    response_submitted_at: datetime | None = None
 
     @property
     def closing(self) -> datetime:
@@ -212,13 +215,19 @@ _FIND_LINK = (
         _INVITATIONS.c.started_at,
         _INVITATIONS.c.submitted_at,
         _INVITATIONS.c.current_page,
+        _RESPONSES.c.id.label("response_id"),
+        _RESPONSES.c.submitted_at.label("response_submitted_at"),
     )
     .join(_MEMBERSHIPS, _MEMBERSHIPS.c.id == _INVITATIONS.c.membership_id)
     .join(_TEAMS, _TEAMS.c.id == _MEMBERSHIPS.c.team_id)
     .join(_WAVES, _WAVES.c.id == _INVITATIONS.c.wave_id)
+    .outerjoin(_RESPONSES, _RESPONSES.c.invitation_id == _INVITATIONS.c.id)
     .where(_INVITATIONS.c.token_hash == bindparam("token_hash"))
 )
-"""The link's invitation with its member, team and wave (columns in :class:`Link`'s order)."""
+"""The link's invitation with its member, team, wave and response, if any (columns in
+:class:`Link`'s order). Only the invitation row is locked by the ``FOR UPDATE`` variant; the
+response columns are a hint that :func:`_draft` falls back from when another request has
+created the response meanwhile."""
 _FIND_LINK_FOR_UPDATE = _FIND_LINK.with_for_update(of=_INVITATIONS)
 
 _MINE = _RESPONSES.c.invitation_id == bindparam("invitation_id")
@@ -493,8 +502,18 @@ def _check(page: Page, answers: PageAnswers, allowed_alters: set[int]) -> None:
 
 def _draft(session: Session, invitation: Link, now: datetime) -> int:
     """The id of the invitation's draft response, created on first use (one per invitation,
-    enforced by the UNIQUE constraint on ``responses.invitation_id``)."""
-    response = _response(session, invitation)
+    enforced by the UNIQUE constraint on ``responses.invitation_id``).
+
+    The response read with the link is used when there is one. On PostgreSQL a request that
+    waited for the invitation's lock may have read the response columns from before the other
+    request's commit; then inserting the draft fails on the UNIQUE constraint and
+    :func:`_create_draft` reads the response that exists, and a response submitted meanwhile
+    is caught by the invitation's own ``submitted_at`` (re-read under the lock) and by the
+    conditional updates of :func:`submit`.
+    """
+    response: tuple[int, datetime | None] | None = None
+    if invitation.response_id is not None:
+        response = (invitation.response_id, invitation.response_submitted_at)
     if response is None:
         response = _create_draft(session, invitation, now)
     response_id, submitted_at = response

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -35,7 +36,7 @@ from survey_app.database import make_engine
 from survey_app.extensions import db
 from survey_app.factory import create_app
 from survey_app.models import Base, Invitation, Study, Team, Theme, utcnow
-from survey_app.tokens import hash_token
+from survey_app.tokens import hash_token, survey_form_token
 from tests.survey_app.conftest import (  # noqa: F401  (postgres_database is a fixture)
     _psycopg_conninfo,
     _schema_url,
@@ -214,12 +215,11 @@ class SecurityApp:
             client = app.test_client()
             if role in STAFF_EMAILS:
                 self.tokens[role] = sign_in(client, STAFF_EMAILS[role])
-            else:
-                path = "/auth/" if role == ANONYMOUS else f"/s/{RESPONDENT_TOKEN}/consent"
-                page = client.get(path).get_data(as_text=True)
+            else:  # a browser session, as anyone who opens the site has
+                page = client.get("/auth/").get_data(as_text=True)
                 match = _CSRF.search(page)
                 if match is None:
-                    raise AssertionError(f"no CSRF token on {path}")
+                    raise AssertionError("no CSRF token on /auth/")
                 self.tokens[role] = match.group(1)
             cookie = client.get_cookie("session")
             if cookie is None:
@@ -234,8 +234,16 @@ class SecurityApp:
         client.set_cookie("session", self.cookies[role])
         return client
 
-    def csrf(self, role: str) -> str:
-        """A valid CSRF token of ``role``'s session."""
+    def csrf(self, role: str, url: str = "") -> str:
+        """The CSRF token a form posted to ``url`` by ``role`` carries.
+
+        A survey link's forms (``/s/<token>/...``) carry the link's own form token, which is
+        what a respondent holding that link sees; every other form carries the session's token.
+        """
+        path = urlsplit(url).path
+        if path.startswith("/s/"):
+            link = path.split("/")[2]
+            return survey_form_token(link, self.app.config["SECRET_KEY"])
         return self.tokens[role]
 
     def restore(self) -> None:

@@ -396,7 +396,7 @@ def request_as(
         response = client.get(url)
     else:
         form = EXPECTED[endpoint].body(world) if body is None else body
-        data = {"csrf_token": security.csrf(role), **form}
+        data = {"csrf_token": security.csrf(role, url), **form}
         response = client.open(url, method=method, data=data)
     location = urlsplit(response.headers.get("Location", "")).path
     return response.status_code, location

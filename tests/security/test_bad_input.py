@@ -664,12 +664,12 @@ def send(security: SecurityApp, case: FormCase, values: Mapping[str, Any]) -> An
         query = urlencode(pairs_of(values)).decode()
         return client.get(f"{url}?{query}")
     if case.multipart:
-        data: dict[str, Any] = {"csrf_token": security.csrf(case.role)}
+        data: dict[str, Any] = {"csrf_token": security.csrf(case.role, url)}
         for key, value in values.items():
             parts = [part for part in (value if isinstance(value, list) else [value]) if part]
             data[key] = [_multipart(part) for part in parts]
         return client.post(url, data=data, content_type="multipart/form-data")
-    pairs = [("csrf_token", security.csrf(case.role)), *pairs_of(values)]
+    pairs = [("csrf_token", security.csrf(case.role, url)), *pairs_of(values)]
     return client.post(url, data=urlencode(pairs), content_type="application/x-www-form-urlencoded")
 
 
@@ -823,7 +823,7 @@ def test_a_ten_megabyte_body_is_refused_and_nothing_is_stored(security_app: Secu
     )
     security_app.restore()
     for role, url, fields in targets:
-        body = urlencode([("csrf_token", security_app.csrf(role)), *fields.items()])
+        body = urlencode([("csrf_token", security_app.csrf(role, url)), *fields.items()])
         assert len(body) > TEN_MB
         response = security_app.client(role).post(
             url, data=body, content_type="application/x-www-form-urlencoded"

@@ -179,3 +179,31 @@ def test_the_other_teams_name_is_escaped(client: FlaskClient, survey_setup: Surv
     page = respondent.get("/consent").text
     assert OTHER_TEAM_NAME not in page
     assert "CKD &lt;b&gt;early&lt;/b&gt; &amp; late" in page
+
+
+def test_a_form_token_works_only_on_its_own_link(
+    app: Flask, client: FlaskClient, survey_setup: SurveySetup
+) -> None:
+    ben = csrf_token(client.get(f"/s/{survey_setup.tokens['ben']}/consent").text)
+    asha = survey_setup.tokens["open"]
+    refused = client.post(f"/s/{asha}/consent", data={"csrf_token": ben, "agree": "y"})
+    assert refused.status_code == 400
+    assert "nothing was saved" in refused.text
+    with app.app_context():
+        invitation = db.session.get(Invitation, survey_setup.invitations["open"])
+        assert invitation is not None
+        assert invitation.consented_at is None
+    own = csrf_token(client.get(f"/s/{asha}/consent").text)
+    assert (
+        client.post(f"/s/{asha}/consent", data={"csrf_token": own, "agree": "y"}).status_code == 303
+    )
+
+
+def test_survey_pages_set_no_cookie(client: FlaskClient, survey_setup: SurveySetup) -> None:
+    respondent = Respondent(client, survey_setup.tokens["open"])
+    responses = [respondent.get(), respondent.get("/consent"), respondent.consent()]
+    responses += [respondent.get("/page/1"), respondent.page(1, rated_answers(1))]
+    responses.append(respondent.get("/page/2"))
+    assert [response.status_code for response in responses] == [303, 200, 303, 200, 303, 200]
+    for response in responses:
+        assert "Set-Cookie" not in response.headers

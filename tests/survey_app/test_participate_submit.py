@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -179,17 +180,26 @@ def test_a_draft_created_by_another_request_first_is_reused(
     app: Flask, asha: Respondent, survey_setup: SurveySetup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asha.walk_to(2)
-    real = surveys._response
+    real_lookup = surveys._lookup
+    real_response = surveys._response
     calls: list[Any] = []
 
-    def racing(session: Any, invitation: Invitation) -> Response | None:
-        calls.append(invitation.id)
-        # the first look finds nothing, as if another tab had not committed yet
-        return None if len(calls) == 1 else real(session, invitation)
+    def stale(session: Any, token: str, *, lock: bool, now: Any) -> surveys.Survey:
+        # the link is read as if another tab had not yet committed the draft it created
+        survey = real_lookup(session, token, lock=lock, now=now)
+        if lock and survey.invitation is not None:
+            link = replace(survey.invitation, response_id=None, response_submitted_at=None)
+            survey = replace(survey, invitation=link)
+        return survey
 
-    monkeypatch.setattr(surveys, "_response", racing)
+    def counted(session: Any, invitation: Any) -> Any:
+        calls.append(invitation.id)
+        return real_response(session, invitation)
+
+    monkeypatch.setattr(surveys, "_lookup", stale)
+    monkeypatch.setattr(surveys, "_response", counted)
     assert asha.page(2, rated_answers(2)).status_code == 303
-    assert len(calls) == 2  # the INSERT hit the UNIQUE constraint and the row was reused
+    assert len(calls) == 1  # the INSERT hit the UNIQUE constraint and the row was reused
     (response,) = _responses(app, survey_setup)
     assert {"me1", "je1"} <= {a.item_id for a in response.answers}
 
