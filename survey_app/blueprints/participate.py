@@ -22,7 +22,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -113,10 +112,12 @@ def _refuse_forgery(token: str) -> None:
     raise CSRFError("The survey form token is missing or does not belong to this link.")
 
 
-def _redirect(endpoint: str, token: str, number: int | None = None) -> WerkzeugResponse:
+def _redirect(
+    endpoint: str, token: str, number: int | None = None, **query: str
+) -> WerkzeugResponse:
     if number is None:
-        return redirect(url_for(endpoint, token=token), code=303)
-    return redirect(url_for(endpoint, token=token, number=number), code=303)
+        return redirect(url_for(endpoint, token=token, **query), code=303)
+    return redirect(url_for(endpoint, token=token, number=number, **query), code=303)
 
 
 @bp.get("/")
@@ -176,7 +177,13 @@ def consent(token: str) -> ResponseReturnValue:
 
 
 def _render_page(
-    survey: surveys.Survey, page: Page, form: PageForm, token: str, status: int = 200
+    survey: surveys.Survey,
+    page: Page,
+    form: PageForm,
+    token: str,
+    status: int = 200,
+    *,
+    unanswered: bool = False,
 ) -> ResponseReturnValue:
     return (
         render_template(
@@ -190,6 +197,7 @@ def _render_page(
             form_token=_form_token(token),
             team_name=survey.team_name,
             prefer_not=PREFER_NOT,
+            unanswered=unanswered,
         ),
         status,
     )
@@ -223,7 +231,10 @@ def page(token: str, number: int) -> ResponseReturnValue:
         return _save(survey, current, token)
     stored = surveys.stored_answers(db.session, survey, current)
     form = page_form(current, alters=_alters(survey, current), data=initial_data(current, stored))
-    return _render_page(survey, current, form, token)
+    # sent back here from a submit that found this page incomplete (a query flag, not a flash
+    # message: survey pages keep no session)
+    unanswered = request.args.get("unanswered") == "1"
+    return _render_page(survey, current, form, token, unanswered=unanswered)
 
 
 def _save(survey: surveys.Survey, current: Page, token: str) -> ResponseReturnValue:
@@ -257,8 +268,7 @@ def _save(survey: surveys.Survey, current: Page, token: str) -> ResponseReturnVa
         )
         return _render_page(survey, current, form, token, INVALID_STATUS)
     except surveys.IncompleteError as error:
-        flash("Some questions on this page still need an answer.", "error")
-        return _redirect("participate.page", token, number=error.page_number)
+        return _redirect("participate.page", token, number=error.page_number, unanswered="1")
     return _redirect("participate.page", token, number=target)
 
 

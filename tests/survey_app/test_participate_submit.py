@@ -237,6 +237,8 @@ def test_an_incomplete_questionnaire_cannot_be_submitted(
         db.session.commit()
     refused = asha.page(LAST_PAGE, COMMENTS)
     assert refused.status_code == 303
-    assert refused.location.endswith(asha.url("/page/3"))
+    assert refused.location.endswith(asha.url("/page/3?unanswered=1"))
+    assert "Set-Cookie" not in refused.headers
     assert _responses(app, survey_setup)[0].submitted_at is None
-    assert "still need an answer" in asha.get("/page/3").text
+    assert "still need an answer" in asha.get("/page/3?unanswered=1").text
+    assert "still need an answer" not in asha.get("/page/3").text
