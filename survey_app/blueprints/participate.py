@@ -17,6 +17,7 @@ A POST without the right token is refused with 400 and changes nothing.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -115,9 +116,10 @@ def _refuse_forgery(token: str) -> None:
 def _redirect(
     endpoint: str, token: str, number: int | None = None, **query: str
 ) -> WerkzeugResponse:
-    if number is None:
-        return redirect(url_for(endpoint, token=token, **query), code=303)
-    return redirect(url_for(endpoint, token=token, number=number, **query), code=303)
+    values: dict[str, Any] = {"token": token, **query}
+    if number is not None:
+        values["number"] = number
+    return redirect(url_for(endpoint, **values), code=303)
 
 
 @bp.get("/")
