@@ -24,43 +24,21 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from survey_app.blueprints.admin.blueprint import staff_navigation
-from survey_app.errors import render_error
-from survey_app.extensions import db, login_manager
+from survey_app.blueprints.staff import guard_staff_blueprint
+from survey_app.extensions import db
 from survey_app.forms.dashboard import ReportForm
 from survey_app.models import User, utcnow
 from survey_app.services import authorisation as authz
 from survey_app.services import dashboard as service
 from survey_app.services.audit import Actor
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp = guard_staff_blueprint(Blueprint("dashboard", __name__, url_prefix="/dashboard"))
 
 RETRY_AFTER_SECONDS = 15
 """What a "being prepared" page tells the browser about trying again."""
-
-
-@bp.before_request
-def _require_sign_in() -> BaseResponse | None:
-    """Every dashboard needs a signed-in staff account."""
-    if not current_user.is_authenticated:
-        response: BaseResponse = login_manager.unauthorized()
-        return response
-    return None
-
-
-@bp.errorhandler(authz.AccessDeniedError)
-def _access_denied(error: authz.AccessDeniedError) -> tuple[str, int]:
-    """The role may not see this: 403."""
-    return render_error(Forbidden())
-
-
-@bp.errorhandler(authz.NotInScopeError)
-def _not_in_scope(error: authz.NotInScopeError) -> tuple[str, int]:
-    """No such study or team in the user's scope: 404, whether it exists elsewhere or not."""
-    return render_error(NotFound())
 
 
 @bp.after_request

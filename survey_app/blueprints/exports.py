@@ -15,17 +15,18 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from survey_app.blueprints.admin.blueprint import staff_navigation
+from survey_app.blueprints.staff import guard_staff_blueprint
 from survey_app.extensions import db
 from survey_app.forms.exports import ExportForm
-from survey_app.models import Study, User
+from survey_app.models import User
 from survey_app.services import authorisation
 from survey_app.services import export as export_service
 
-bp = Blueprint("exports", __name__, url_prefix="/exports")
+bp = guard_staff_blueprint(Blueprint("exports", __name__, url_prefix="/exports"))
 bp.context_processor(staff_navigation)
 
 PERMISSION = "study.view"
@@ -34,26 +35,12 @@ PERMISSION = "study.view"
 
 def _staff() -> User:
     """The signed-in staff account, allowed to export at all (else 403)."""
-    user = current_user._get_current_object()
-    if not isinstance(user, User):
-        abort(403)
-    try:
-        authorisation.require(user, PERMISSION)
-    except authorisation.AccessDeniedError:
-        abort(403)
+    user: User = current_user._get_current_object()
+    authorisation.require(user, PERMISSION)
     return user
 
 
-def _study(user: User, study_id: int) -> Study:
-    """The study if ``user`` works on it, else 404 (nothing is said about other studies)."""
-    try:
-        return authorisation.study_in_scope(db.session, user, study_id)
-    except authorisation.NotInScopeError:
-        abort(404)
-
-
 @bp.get("/")
-@login_required
 def index() -> str:
     """The studies the user may export, with a format choice and a download button each."""
     user = _staff()
@@ -62,11 +49,10 @@ def index() -> str:
 
 
 @bp.post("/<int:study_id>")
-@login_required
 def download(study_id: int) -> Response | BaseResponse:
     """Send the study's data in the chosen format as an attachment (audited first)."""
     user = _staff()
-    study = _study(user, study_id)
+    study = authorisation.study_in_scope(db.session, user, study_id)
     form = ExportForm()
     if not form.validate_on_submit():
         abort(400)

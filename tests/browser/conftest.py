@@ -11,6 +11,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -101,38 +102,80 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """copkit on 127.0.0.1 (a free port) with a fresh migrated SQLite database."""
-    folder = tmp_path_factory.mktemp("live")
+def migrated_app(folder: Path, **config: Any) -> Flask:
+    """copkit on a fresh SQLite database in ``folder``, made by the migrations.
+
+    Parameters
+    ----------
+    folder : Path
+        Where the database file (``copkit.sqlite3``) and the instance folder go.
+    **config : Any
+        Settings on top of ``TESTING``, ``DATABASE_URL``, a random ``SECRET_KEY`` and
+        ``INSTANCE_PATH``.
+
+    Returns
+    -------
+    Flask
+        The app, not yet serving.
+    """
     url = f"sqlite:///{folder / 'copkit.sqlite3'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    app = create_app(
+    return create_app(
         {
             "TESTING": True,
             "DATABASE_URL": url,
             "SECRET_KEY": secrets.token_hex(32),
-            "WTF_CSRF_ENABLED": True,
             "INSTANCE_PATH": str(folder / "instance"),
-            "HELP_EMAIL": HELP_EMAIL,
+            **config,
         }
     )
-    with app.app_context():
-        setup = build_survey(db.session)
+
+
+@contextmanager
+def serving(app: Flask, thread_name: str | None = None) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) from a background thread.
+
+    On leaving, the server is shut down, its thread joined and the app's database engine
+    disposed.
+
+    Parameters
+    ----------
+    app : Flask
+        The app to serve.
+    thread_name : str, optional
+        The serving thread's name (Python's default when omitted).
+
+    Yields
+    ------
+    str
+        The base URL, ``http://127.0.0.1:PORT``.
+    """
     server: BaseWSGIServer = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, name="copkit-live", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=thread_name, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, setup)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
         db.dispose(app)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """copkit on 127.0.0.1 (a free port) with a fresh migrated SQLite database."""
+    app = migrated_app(
+        tmp_path_factory.mktemp("live"), WTF_CSRF_ENABLED=True, HELP_EMAIL=HELP_EMAIL
+    )
+    with app.app_context():
+        setup = build_survey(db.session)
+    with serving(app, "copkit-live") as url:
+        yield LiveServer(url, app, setup)
 
 
 @pytest.fixture(scope="session")

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from survey_app import migrate
-from survey_app.database import make_engine
 from survey_app.extensions import db
-from survey_app.factory import create_app
 from survey_app.models import Study, Team
+from tests.browser.conftest import migrated_app, serving
 from tests.survey_app.dashboard_support import DashboardStudy, build_dashboard_study
 from tests.survey_app.staff_support import PASSWORD, add_user
 
@@ -44,27 +39,10 @@ class Live:
         }
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing."""
-
-
 @pytest.fixture(scope="module")
 def live(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """copkit with figures on, the dashboard study, and its computed snapshots."""
-    folder = tmp_path_factory.mktemp("dashboard-live")
-    url = f"sqlite:///{folder / 'copkit.sqlite3'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_hex(32),
-            "INSTANCE_PATH": str(folder / "instance"),
-        }
-    )
+    app = migrated_app(tmp_path_factory.mktemp("dashboard-live"))
     with app.app_context():
         setup = build_dashboard_study(db.session)
         study = db.session.get(Study, setup.study_id)
@@ -72,18 +50,8 @@ def live(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
         add_user(db.session, EVALUATOR, "evaluator", study=study)
         add_user(db.session, MANAGER, "manager", study=study, teams=[t for t in teams if t])
         db.session.commit()
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", setup)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        db.dispose(app)
+    with serving(app) as url:
+        yield Live(url, setup)
 
 
 def _signed_in(browser: Any, live: Live, email: str, **context: Any) -> Any:

@@ -10,8 +10,6 @@ study's evaluator and the manager of its heart failure team.
 
 from __future__ import annotations
 
-import secrets
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +18,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from survey_app import migrate
-from survey_app.database import make_engine
 from survey_app.extensions import db
-from survey_app.factory import create_app
 from survey_app.models import Study, Team, Wave
-from tests.browser.conftest import HELP_EMAIL, _QuietHandler
+from tests.browser.conftest import HELP_EMAIL, migrated_app, serving
 from tests.survey_app.export_fixtures import CKD_TEAM, HF_TEAM, build_export_study
 from tests.survey_app.staff_support import PASSWORD, add_user
 
@@ -79,22 +73,12 @@ class StaffServer:
 @pytest.fixture(scope="module")
 def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServer]:
     """copkit on 127.0.0.1 with the export test study and three staff accounts."""
-    folder = tmp_path_factory.mktemp("staff-live")
-    url = f"sqlite:///{folder / 'copkit.sqlite3'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_hex(32),
-            "WTF_CSRF_ENABLED": True,
-            "INSTANCE_PATH": str(folder / "instance"),
-            "HELP_EMAIL": HELP_EMAIL,
-            "LOGIN_MAX_FAILURES": MAX_FAILURES,
-            "DASHBOARD_WAIT_SECONDS": 120.0,
-        }
+    app = migrated_app(
+        tmp_path_factory.mktemp("staff-live"),
+        WTF_CSRF_ENABLED=True,
+        HELP_EMAIL=HELP_EMAIL,
+        LOGIN_MAX_FAILURES=MAX_FAILURES,
+        DASHBOARD_WAIT_SECONDS=120.0,
     )
     with app.app_context():
         session = db.session
@@ -116,18 +100,8 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
             "intervention_id": intervention.id,
         }
         session.commit()
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, name="copkit-staff", daemon=True)
-    thread.start()
-    try:
-        yield StaffServer(f"http://127.0.0.1:{server.server_port}", app, **ids)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        db.dispose(app)
+    with serving(app, "copkit-staff") as url:
+        yield StaffServer(url, app, **ids)
 
 
 Tab = Callable[[str, int], Any]

@@ -1,28 +1,30 @@
 """Fixtures for the load tests: a migrated database with a study, and ``copkit serve`` around it.
 
 ``load_database`` runs every test on a SQLite file (WAL) in ``tmp_path`` and on a PostgreSQL
-schema in a database created at 127.0.0.1:5432 for the test session (skipped when the server is
-unreachable, failing under ``CI=true``, as in :mod:`tests.survey_app.conftest`).
+schema in the session's database from :func:`tests.survey_app.conftest.postgres_database`
+(skipped when the server at 127.0.0.1:5432 is unreachable, failing under ``CI=true``).
 ``live_server`` is ``copkit serve --workers 3`` on it, as a subprocess, stopped at the end.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from survey_app import migrate
 from survey_app.database import make_engine
 from tests.load.live_server import LiveServer
 from tests.load.load_fixtures import LoadStudy, build_load_study
-from tests.survey_app.conftest import POSTGRES_URL, _psycopg_conninfo
+from tests.survey_app.conftest import (  # noqa: F401  (postgres_database is a fixture)
+    _psycopg_conninfo,
+    _schema_url,
+    postgres_database,
+)
 
 INVITATIONS = 64
 """Invitations in the load-test wave (the tests use as many as they need)."""
@@ -37,27 +39,6 @@ class LoadDatabase:
     study: LoadStudy
 
 
-@pytest.fixture(scope="session")
-def load_postgres() -> Iterator[str]:
-    """A PostgreSQL database created for this test session (dropped at its end)."""
-    import psycopg
-
-    try:
-        admin = psycopg.connect(_psycopg_conninfo(POSTGRES_URL), autocommit=True)
-    except psycopg.OperationalError as error:
-        message = f"PostgreSQL at {POSTGRES_URL} is unreachable: {error}".strip()
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message} (CI=true: the PostgreSQL tests must run)", pytrace=False)
-        pytest.skip(message)
-    name = f"copkit_load_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _postgres_schema(database: str) -> str:
     """A new schema in ``database``; the URL selects it through ``search_path``."""
     import psycopg
@@ -65,8 +46,7 @@ def _postgres_schema(database: str) -> str:
     schema = f"load_{secrets.token_hex(6)}"
     with psycopg.connect(_psycopg_conninfo(database), autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
-    url = make_url(database).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
+    return _schema_url(database, schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -76,7 +56,7 @@ def load_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Lo
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'copkit.sqlite3'}"
     else:
-        url = _postgres_schema(request.getfixturevalue("load_postgres"))
+        url = _postgres_schema(request.getfixturevalue("postgres_database"))
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)

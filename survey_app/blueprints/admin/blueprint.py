@@ -7,11 +7,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden, NotFound
-from werkzeug.wrappers import Response
 
-from survey_app.errors import render_error
-from survey_app.extensions import db, login_manager
+from survey_app.blueprints.staff import guard_staff_blueprint
+from survey_app.extensions import db
 from survey_app.localtime import format_day, format_moment, zone_from_config
 from survey_app.models import Study, User
 from survey_app.services import authorisation as authz
@@ -19,31 +17,10 @@ from survey_app.services.audit import Actor
 from survey_app.services.errors import ServiceError
 from survey_app.services.roster_import import RosterError
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = guard_staff_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
 
 INVALID = 422
 """Status of a form re-shown with problems (a missing CSRF token is 400)."""
-
-
-@bp.before_request
-def _require_sign_in() -> Response | None:
-    """Every administration page needs a signed-in staff account."""
-    if not current_user.is_authenticated:
-        response: Response = login_manager.unauthorized()
-        return response
-    return None
-
-
-@bp.errorhandler(authz.AccessDeniedError)
-def _access_denied(error: authz.AccessDeniedError) -> tuple[str, int]:
-    """The role may not do this: 403."""
-    return render_error(Forbidden())
-
-
-@bp.errorhandler(authz.NotInScopeError)
-def _not_in_scope(error: authz.NotInScopeError) -> tuple[str, int]:
-    """No such object in the user's scope: 404, whether it exists elsewhere or not at all."""
-    return render_error(NotFound())
 
 
 @bp.app_template_filter("local_time")
