@@ -59,10 +59,13 @@ class CopkitServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Build the app in the worker, after the fork."""
+        """Build the app in the worker, after the fork, and warm it up before any request."""
         from survey_app.factory import create_app
+        from survey_app.warm_up import warm_up
 
-        return create_app(self.app_config)
+        app = create_app(self.app_config)
+        warm_up(app)
+        return app
 
 
 def run_server(config: dict[str, Any] | None, *, host: str, port: int, workers: int) -> None:
