@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -298,9 +299,22 @@ _SET_CURRENT_PAGE = (
 )
 _MARK_RESPONSE_SUBMITTED = (
     update(_RESPONSES)
-    .where(_RESPONSES.c.id == bindparam("response_id"), _RESPONSES.c.submitted_at.is_(None))
+    .where(
+        _RESPONSES.c.id == bindparam("response_id"),
+        _RESPONSES.c.submitted_at.is_(None),
+        select(func.count())
+        .select_from(_ANSWERS)
+        .where(
+            _ANSWERS.c.response_id == bindparam("response_id"),
+            _ANSWERS.c.item_id.in_(bindparam("required", expanding=True)),
+        )
+        .scalar_subquery()
+        == bindparam("required_count"),
+    )
     .values(submitted_at=bindparam("moment"), is_complete=True, updated_at=bindparam("moment"))
 )
+"""Submit a draft that is not submitted yet and answers every rated item (one row per item is
+guaranteed by UNIQUE(response_id, item_id)); updates no row otherwise."""
 _MARK_INVITATION_SUBMITTED = (
     update(_INVITATIONS)
     .where(_INVITATION_ID, _INVITATIONS.c.submitted_at.is_(None))
@@ -706,6 +720,12 @@ def save_page(
     return min(target, len(survey.pages))
 
 
+@functools.lru_cache(maxsize=32)
+def _rated_items(pages: tuple[Page, ...]) -> tuple[str, ...]:
+    """Every rated item the pages ask (each needs an answer, "Prefer not to answer" included)."""
+    return tuple(q.id for page in pages if page.kind == "rated" for q in page.questions)
+
+
 def _first_incomplete(session: Session, survey: Survey, response_id: int) -> int | None:
     """The first rated page with an item unanswered in the database."""
     answered = set(
@@ -753,17 +773,28 @@ def submit(
             raise IncompleteError(f"page {last} has unanswered questions", last)
         response_id = _draft(session, link, moment)
         _store(session, response_id, page, answers)
-        missing = _first_incomplete(session, survey, response_id)
-        if missing is not None:
-            raise IncompleteError(f"page {missing} has unanswered questions", missing)
+        # One statement checks completeness and submits; only when it updates nothing is the
+        # reason looked for (an unanswered page, or a submission that came first).
+        required = _rated_items(survey.pages)
         connection = session.connection()
         done = connection.execute(
-            _MARK_RESPONSE_SUBMITTED, {"response_id": response_id, "moment": moment}
+            _MARK_RESPONSE_SUBMITTED,
+            {
+                "response_id": response_id,
+                "moment": moment,
+                "required": required,
+                "required_count": len(required),
+            },
         )
+        if done.rowcount != 1:
+            missing = _first_incomplete(session, survey, response_id)
+            if missing is not None:
+                raise IncompleteError(f"page {missing} has unanswered questions", missing)
+            raise AlreadySubmittedError("this survey has already been submitted")
         marked = connection.execute(
             _MARK_INVITATION_SUBMITTED, {"invitation_id": link.id, "moment": moment}
         )
-        if done.rowcount != 1 or marked.rowcount != 1:
+        if marked.rowcount != 1:
             raise AlreadySubmittedError("this survey has already been submitted")
         session.commit()
     except IntegrityError as error:
