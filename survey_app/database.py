@@ -48,7 +48,8 @@ def make_engine(
 ) -> Engine:
     """Create an engine for ``url`` with copkit's connection settings.
 
-    SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
+    SQLite connections get ``journal_mode=WAL`` (readers never block the writer) with
+    ``synchronous=FULL`` (the WAL is synced at every commit, so a commit survives power loss),
     ``foreign_keys=ON`` and ``busy_timeout`` (a writer waits for the lock instead of failing);
     SQLAlchemy, not the sqlite3 module, emits ``BEGIN`` so that reads are inside the
     transaction too (serialisable), and a transaction started by :func:`begin_write` takes the
@@ -136,6 +137,8 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, wal: bool, lock: 
             if wal:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.fetchall()
+                # sync the WAL at every commit: an acknowledged submission survives power loss
+                cursor.execute("PRAGMA synchronous = FULL")
         finally:
             cursor.close()
 

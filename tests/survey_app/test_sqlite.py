@@ -19,6 +19,9 @@ def test_pragmas_on_every_connection(sqlite_app: Flask) -> None:
     for _ in range(2):  # a fresh connection and a pooled one
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            # FULL (2): the WAL is synced at every commit, so an acknowledged answer survives a
+            # power cut (some builds default to NORMAL in WAL mode, which does not)
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
 
