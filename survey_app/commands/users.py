@@ -10,6 +10,7 @@ from survey_app.commands.runtime import app_for
 from survey_app.extensions import db
 from survey_app.models import ROLES
 from survey_app.services import accounts
+from survey_app.services.audit import Actor
 from survey_app.services.errors import ServiceError
 
 
@@ -65,7 +66,7 @@ def create_user(
                     password,
                     study_name=study_name,
                     team_names=team_names,
-                    actor="cli",
+                    actor=Actor.cli(),
                 )
                 db.session.commit()
             except ServiceError as error:

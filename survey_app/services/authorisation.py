@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "team.view": STAFF,
     "non_responders.view": STUDY_STAFF,
     "audit.view": STUDY_STAFF,
+    "user.manage": frozenset({"admin"}),
 }
 """Each permission and the roles that hold it. Managers only ever see their teams' aggregates."""
 
@@ -154,6 +155,12 @@ def intervention_in_scope(
         raise NotInScopeError("intervention")
     team_in_scope(session, user, study, intervention.team_id)
     return intervention
+
+
+def account_in_scope(session: Session, user: User, account_id: int) -> User:
+    """The staff account ``account_id``, for someone who manages accounts (admins only)."""
+    require(user, "user.manage")
+    return _found(session.get(User, account_id), "user")
 
 
 _T = TypeVar("_T")
