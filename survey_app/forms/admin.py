@@ -9,13 +9,30 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     IntegerField,
+    PasswordField,
+    RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from survey_app.services.accounts import MIN_PASSWORD_LENGTH
+
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+NO_STUDY = 0
+"""The study choice of an account without one (administrators only)."""
+ROLE_CHOICES = [
+    SelectChoice("admin", "Administrator: manages accounts and every study"),
+    SelectChoice("evaluator", "Evaluator: runs one study, sees its data and free text"),
+    SelectChoice("manager", "Manager: sees aggregates of the teams they manage, in one study"),
+]
+PASSWORD_HINT = (
+    f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person by phone or in person, "
+    "not by email; they can change it once signed in."
+)
 
 
 def _required(what: str) -> DataRequired:
@@ -136,3 +153,53 @@ class AuditFilterForm(FlaskForm):
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class AccountScopeForm(FlaskForm):
+    """An account's role, study and (for managers) teams; the choices are set by the view."""
+
+    role = RadioField(
+        "Role",
+        choices=ROLE_CHOICES,
+        validators=[InputRequired(message="Choose a role")],
+    )
+    study = SelectField(
+        "Study",
+        coerce=int,
+        description="Required for evaluators and managers.",
+        validators=[InputRequired(message="Choose a study")],
+    )
+    teams = SelectMultipleField(
+        "Teams this manager sees",
+        coerce=int,
+        description="Managers only: teams of the account's study.",
+        validators=[Optional()],
+    )
+
+
+class NewAccountForm(AccountScopeForm):
+    """A new staff account: its email and first password as well as its role and scope."""
+
+    email = EmailField(
+        "Email address",
+        description="The person signs in with it.",
+        validators=[_required("the email address"), Length(max=320)],
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
+    password = PasswordField(
+        "Initial password",
+        description=PASSWORD_HINT,
+        validators=[_required("an initial password"), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    """A new password an administrator sets for someone else's account."""
+
+    password = PasswordField(
+        "New password",
+        description=PASSWORD_HINT,
+        validators=[_required("the new password"), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,9 +1,11 @@
-"""Study administration for admins and evaluators, and response tracking for managers (``/admin``).
+"""Study administration for admins and evaluators, response tracking for managers, and staff
+accounts for admins (``/admin``).
 
 The views live in one module per area; importing them registers them on :data:`bp`.
 """
 
 from survey_app.blueprints.admin import (  # noqa: F401  (importing registers the views)
+    account_pages,
     audit_pages,
     home,
     roster_pages,

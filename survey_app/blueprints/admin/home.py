@@ -41,6 +41,7 @@ def _render(
             entries=entries,
             can_create=authz.allowed(user, "study.create"),
             can_set_up=authz.allowed(user, "study.view"),
+            can_manage_users=authz.allowed(user, "user.manage"),
             form=form or StudyForm(),
             errors=errors or [],
         ),
