@@ -2,7 +2,8 @@
 
 The world (:func:`build_world`) is two studies made by ``build_study`` (A and B), an account for
 each staff role (the evaluator and a manager of A's team "Ward 7", a manager of A's team
-"Renal", an evaluator of B, an admin) and one respondent's link in study A. :class:`SecurityApp`
+"Renal", an evaluator of B, an admin), a spare evaluator account of study A (nobody signs in
+with it: the account pages change it) and one respondent's link in study A. :class:`SecurityApp`
 keeps the world's rows, puts them back before each case (:meth:`SecurityApp.restore`, so a case
 that changed something cannot leak into the next) and compares the tables afterwards
 (:meth:`SecurityApp.differences`). Each role's signed session cookie is taken once; every case
@@ -70,6 +71,8 @@ STAFF_EMAILS: dict[str, str] = {
     MANAGER: "manager-ward7@example.org",
     MANAGER_OTHER: "manager-renal@example.org",
 }
+SPARE_EMAIL = "spare-eval-a@example.org"
+"""An account of study A that the account pages may change (nobody signs in with it)."""
 RESPONDENT_TOKEN = "sec-respondent-".ljust(43, "x")
 """The respondent's link (Bob, team Ward 7 of study A, its open wave)."""
 UNKNOWN_TOKEN = "sec-unknown-link-".ljust(43, "x")
@@ -108,6 +111,8 @@ class World:
     other_theme_ids: dict[str, int]
     """Study B's themes by name."""
     invitation_id: int
+    spare_user_id: int
+    """The spare evaluator account of study A (:data:`SPARE_EMAIL`)."""
 
 
 def build_world(session: Session) -> World:
@@ -125,6 +130,7 @@ def build_world(session: Session) -> World:
     add_user(session, STAFF_EMAILS[EVALUATOR_OTHER], "evaluator", study=study_b)
     add_user(session, STAFF_EMAILS[MANAGER], "manager", study=study_a, teams=[ward])
     add_user(session, STAFF_EMAILS[MANAGER_OTHER], "manager", study=study_a, teams=[renal])
+    spare = add_user(session, SPARE_EMAIL, "evaluator", study=study_a)
     now = utcnow()
     invitation = Invitation(
         membership_id=a.membership_ids[("bob@example.org", "Ward 7")],
@@ -148,6 +154,7 @@ def build_world(session: Session) -> World:
         theme_ids=themes(a.study_id),
         other_theme_ids=themes(b.study_id),
         invitation_id=invitation.id,
+        spare_user_id=spare.id,
     )
     session.commit()
     return world
@@ -449,6 +456,7 @@ def url_arguments(world: World, role: str, objects: StudyFixture | None = None) 
         "intervention_id": a.intervention_id,
         "token": RESPONDENT_TOKEN if role == RESPONDENT else UNKNOWN_TOKEN,
         "number": 1,
+        "user_id": world.spare_user_id,
     }
 
 

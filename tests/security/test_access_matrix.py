@@ -114,6 +114,17 @@ def study_staff(allowed: Outcome) -> dict[str, Outcome]:
     )
 
 
+def admins_only(allowed: Outcome) -> dict[str, Outcome]:
+    """Staff accounts: admins only; every other role 403 (the role, not the scope, refuses)."""
+    return by_role(
+        manager_other=FORBIDDEN,
+        manager=FORBIDDEN,
+        evaluator_other=FORBIDDEN,
+        evaluator=FORBIDDEN,
+        admin=allowed,
+    )
+
+
 def team_scoped(allowed: Outcome) -> dict[str, Outcome]:
     """A team's page: its manager too, but not the manager of another team (404)."""
     return by_role(
@@ -205,6 +216,33 @@ EXPECTED: dict[str, Expectation] = {
         body=lambda world: {"name": "Matrix study"},
     ),
     "admin.study": Expectation(get=study_staff(SHOWN)),
+    # --- staff accounts: admins only (the URL's account is study A's spare evaluator) ---
+    "admin.users": Expectation(get=admins_only(SHOWN)),
+    "admin.new_user": Expectation(
+        get=admins_only(SHOWN),
+        post=admins_only(DONE),
+        body=lambda world: {
+            "email": "matrix.new@example.org",
+            "role": "evaluator",
+            "study": world.a.study_id,
+            "password": NEW_PASSWORD,
+        },
+    ),
+    "admin.user": Expectation(
+        get=admins_only(SHOWN),
+        post=admins_only(DONE),
+        body=lambda world: {
+            "role": "manager",
+            "study": world.a.study_id,
+            "teams": world.a.team_ids["Renal"],
+        },
+    ),
+    "admin.reset_password": Expectation(
+        post=admins_only(DONE), body=lambda world: {"password": NEW_PASSWORD}
+    ),
+    "admin.deactivate_user": Expectation(post=admins_only(DONE)),
+    # the spare account is active: refused as already active (deactivation proves the change)
+    "admin.reactivate_user": Expectation(post=admins_only(Outcome((422,), changes=False))),
     "admin.create_theme": Expectation(
         post=study_staff(DONE), body=lambda world: {"theme-name": "Matrix theme"}
     ),

@@ -370,6 +370,22 @@ def _wave_fields(number: str) -> Callable[[World], dict[str, Field]]:
     }
 
 
+def _account(world: World) -> str:
+    return f"/admin/users/{world.spare_user_id}"
+
+
+def _account_scope(world: World) -> dict[str, Field]:
+    return {
+        "role": choice("admin", "evaluator", "manager", wrong=("owner", "Admin", "")),
+        "study": ids([0, world.a.study_id, world.b.study_id]),
+        # left out as often as chosen: only managers have teams
+        "teams": Field(st.one_of(st.none(), _teams(world).valid), _teams(world).wrong),
+    }
+
+
+ACCOUNT_PASSWORD = choice("a new long password", wrong=("short", "123456789"))
+
+
 def _roster_file(world: World) -> dict[str, Field]:
     return {"file": Field(ROSTER_FILE)}
 
@@ -434,6 +450,25 @@ FORMS: tuple[FormCase, ...] = (
         lambda world: "/admin/studies",
         lambda world: {"name": text("Study C", "Study A")},
         shows=lambda world: "/admin/",
+    ),
+    FormCase(
+        "new staff account",
+        ADMIN,
+        lambda world: "/admin/users/new",
+        lambda world: {
+            "email": _member_fields(world)["email"],
+            **_account_scope(world),
+            "password": ACCOUNT_PASSWORD,
+        },
+        shows=lambda world: "/admin/users",
+    ),
+    FormCase("staff account", ADMIN, _account, _account_scope, shows=_account),
+    FormCase(
+        "staff password reset",
+        ADMIN,
+        lambda world: f"{_account(world)}/password",
+        lambda world: {"password": ACCOUNT_PASSWORD},
+        shows=_account,
     ),
     FormCase(
         "theme",
@@ -545,6 +580,8 @@ FORMS: tuple[FormCase, ...] = (
         FormCase(name, role, url, lambda world: {}, examples=10)
         for name, role, url in (
             ("sign-out button", EVALUATOR, lambda world: "/auth/logout"),
+            ("deactivate-account button", ADMIN, lambda world: f"{_account(world)}/deactivate"),
+            ("reactivate-account button", ADMIN, lambda world: f"{_account(world)}/reactivate"),
             ("close-wave button", EVALUATOR, lambda world: f"{_wave(world)}/close"),
             ("reminders button", EVALUATOR, lambda world: f"{_wave(world)}/reminders"),
             (
