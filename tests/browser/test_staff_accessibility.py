@@ -57,6 +57,8 @@ class StaffServer:
     member_id: int
     wave_id: int
     intervention_id: int
+    account_id: int
+    """The manager's staff account (for the account page)."""
 
     def path(self, template: str) -> str:
         """``template`` with ``{study}``, ``{team}``, ... filled in, as a full URL."""
@@ -67,6 +69,7 @@ class StaffServer:
             member=self.member_id,
             wave=self.wave_id,
             intervention=self.intervention_id,
+            account=self.account_id,
         )
 
 
@@ -87,7 +90,7 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
         teams = {team.name: team for team in session.scalars(select(Team))}
         add_user(session, EMAILS[ADMIN], "admin")
         add_user(session, EMAILS[EVALUATOR], "evaluator", study=study)
-        add_user(session, EMAILS[MANAGER], "manager", study=study, teams=[teams[HF_TEAM]])
+        manager = add_user(session, EMAILS[MANAGER], "manager", study=study, teams=[teams[HF_TEAM]])
         wave = session.scalar(select(Wave).order_by(Wave.number.desc()))
         intervention = teams[HF_TEAM].interventions[0]
         assert study is not None and wave is not None
@@ -98,6 +101,7 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
             "member_id": setup.member_ids["aisha"],
             "wave_id": wave.id,
             "intervention_id": intervention.id,
+            "account_id": manager.id,
         }
         session.commit()
     with serving(app, "copkit-staff") as url:
@@ -300,6 +304,25 @@ PAGES: tuple[StaffPage, ...] = (
         "admin.audit_log",
         EVALUATOR,
         "/admin/audit?since=2024-05-01&until=2024-04-01",
+        text="There is a problem",
+    ),
+    StaffPage("staff accounts", "admin.users", ADMIN, "/admin/users", text=EMAILS[MANAGER]),
+    StaffPage("new staff account", "admin.new_user", ADMIN, "/admin/users/new", text="Role"),
+    StaffPage(
+        "new staff account with errors",
+        "admin.new_user",
+        ADMIN,
+        "/admin/users/new",
+        _fill_and_press({"#email": "not-an-email", "#password": "short"}, "Create account"),
+        text="There is a problem",
+    ),
+    StaffPage("staff account", "admin.user", ADMIN, "/admin/users/{account}", text=EMAILS[MANAGER]),
+    StaffPage(
+        "staff account with errors",
+        "admin.user",
+        ADMIN,
+        "/admin/users/{account}",
+        _fill_and_press({"#password": "short"}, "Set new password"),
         text="There is a problem",
     ),
     StaffPage("exports", "exports.index", EVALUATOR, "/exports/", text="Download"),
