@@ -48,6 +48,14 @@ def _w(f: StudyFixture) -> str:
     return f"{_s(f)}/waves/{f.wave_id}"
 
 
+def _u(f: StudyFixture) -> str:
+    """A staff account (the study's evaluator): accounts belong to no study's address."""
+    return f"/admin/users/{f.extra['user_id']}"
+
+
+ADMINS = frozenset({"admin"})
+
+
 ROUTES: dict[str, Route] = {
     "admin.index": Route(("GET",), ALL, lambda f: "/admin/", study_scoped=False),
     "admin.audit_log": Route(("GET",), STAFF, lambda f: "/admin/audit", study_scoped=False),
@@ -86,6 +94,20 @@ ROUTES: dict[str, Route] = {
     "admin.send_reminders": Route(("POST",), STAFF, lambda f: f"{_w(f)}/reminders"),
     "admin.wave_tracking": Route(("GET",), ALL, lambda f: f"{_w(f)}/tracking"),
     "admin.non_responders": Route(("GET",), STAFF, lambda f: f"{_w(f)}/non-responders"),
+    "admin.users": Route(("GET",), ADMINS, lambda f: "/admin/users", study_scoped=False),
+    "admin.new_user": Route(
+        ("GET", "POST"), ADMINS, lambda f: "/admin/users/new", study_scoped=False
+    ),
+    "admin.user": Route(("GET", "POST"), ADMINS, _u, study_scoped=False),
+    "admin.reset_password": Route(
+        ("POST",), ADMINS, lambda f: f"{_u(f)}/password", study_scoped=False
+    ),
+    "admin.deactivate_user": Route(
+        ("POST",), ADMINS, lambda f: f"{_u(f)}/deactivate", study_scoped=False
+    ),
+    "admin.reactivate_user": Route(
+        ("POST",), ADMINS, lambda f: f"{_u(f)}/reactivate", study_scoped=False
+    ),
 }
 
 
@@ -106,8 +128,12 @@ def world(app: Flask) -> World:
         study_a = db.session.get(Study, a.study_id)
         study_b = db.session.get(Study, b.study_id)
         add_user(db.session, "admin@example.org", "admin")
-        add_user(db.session, "eval-a@example.org", "evaluator", study=study_a)
-        add_user(db.session, "eval-b@example.org", "evaluator", study=study_b)
+        a.extra["user_id"] = add_user(
+            db.session, "eval-a@example.org", "evaluator", study=study_a
+        ).id
+        b.extra["user_id"] = add_user(
+            db.session, "eval-b@example.org", "evaluator", study=study_b
+        ).id
         ward = db.session.get(Team, a.team_ids["Ward 7"])
         assert ward is not None
         add_user(db.session, "manager-a@example.org", "manager", study=study_a, teams=[ward])
@@ -202,6 +228,7 @@ def test_objects_of_another_study_are_not_found_through_this_study(world: World)
         membership_ids=world.b.membership_ids,
         wave_id=world.b.wave_id,
         intervention_id=world.b.intervention_id,
+        extra=world.a.extra,  # staff accounts are not objects of a study
     )
     client = world.app.test_client()
     token = sign_in(client, "admin@example.org")
