@@ -688,13 +688,34 @@ def build_manager_brief(
     else:
         teams = list(team)
     summaries = manager_summaries(results, teams, min_cell)
+    instrument = results.bundle.instrument
+    return brief_html(summaries, title=f"{instrument.title}: manager brief", min_cell=min_cell)
+
+
+def brief_html(summaries: Sequence[dict[str, Any]], *, title: str, min_cell: int) -> str:
+    """Render manager summaries as the brief's self-contained HTML, one printed page each.
+
+    Parameters
+    ----------
+    summaries : sequence of dict
+        :func:`manager_summaries` output (suppression already applied jointly), or summaries
+        kept from it (the app's dashboard stores them as JSON).
+    title : str
+        The document's title.
+    min_cell : int
+        The suppression threshold the summaries were made with (stated on every page).
+
+    Returns
+    -------
+    str
+        HTML with inline SVG trend charts and no external resource.
+    """
     pages = []
     for i, summary in enumerate(summaries):
         pages.append({"summary": summary, "chart": _trend(summary, f"trend-{i}")})
-    instrument = results.bundle.instrument
     return render_template(
         "manager.html.j2",
-        title=f"{instrument.title}: manager brief",
+        title=title,
         generated=datetime.now(UTC).strftime("%d %B %Y"),
         pages=pages,
         min_cell=min_cell,

@@ -30,6 +30,7 @@ from survey_app.blueprints.admin.blueprint import staff_navigation
 from survey_app.blueprints.staff import guard_staff_blueprint
 from survey_app.extensions import db
 from survey_app.forms.dashboard import ReportForm
+from survey_app.forms.staff import ButtonForm
 from survey_app.models import User, utcnow
 from survey_app.services import authorisation as authz
 from survey_app.services import dashboard as service
@@ -132,4 +133,31 @@ def team(team_id: int) -> str | tuple[str, int, dict[str, str]]:
     page = service.team_dashboard(db.session, found_study, found_team, settings=_settings())
     if page is None:
         return _preparing()
-    return render_template("dashboard/team.html", page=page, manager=user.role == "manager")
+    return render_template(
+        "dashboard/team.html", page=page, manager=user.role == "manager", form=ButtonForm()
+    )
+
+
+@bp.post("/team/<int:team_id>/brief")
+def brief(team_id: int) -> Response | BaseResponse:
+    """Send the team's manager brief as a PDF attachment (what the team page shows), audited."""
+    user = _user()
+    authz.require(user, "team.view")
+    found_study, found_team = service.dashboard_team(db.session, user, team_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        file = service.team_brief_file(
+            db.session,
+            found_study,
+            found_team,
+            settings=_settings(),
+            actor=Actor.of_user(user, request.remote_addr),
+        )
+    except service.DashboardError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("dashboard.team", team_id=team_id), code=303)
+    return send_file(
+        BytesIO(file.data), mimetype=file.mimetype, as_attachment=True, download_name=file.filename
+    )

@@ -45,7 +45,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reports import DEFAULT_MIN_CELL
+from reports import DEFAULT_MIN_CELL, brief_html
 from reports.pdf import html_to_pdf
 from survey_app.models import (
     DashboardSnapshot,
@@ -100,6 +100,7 @@ AUDIENCES = ("evaluator", "manager")
 SNAPSHOT_FORMAT = 1
 """The layout of stored content; raising it makes every stored snapshot stale."""
 REPORT_ACTION = "study.report"
+BRIEF_ACTION = "team.brief"
 """The audit action of a report download (as for ``copkit report``)."""
 REPORT_FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 """The report's download formats and their content types."""
@@ -826,3 +827,49 @@ def report_file(
             },
         )
     return ReportFile(_report_name(name, fmt), REPORT_FORMATS[fmt], data)
+
+
+def team_brief_file(
+    session: Session,
+    study: Study,
+    team: Team,
+    *,
+    settings: DashboardSettings,
+    actor: Actor,
+    now: datetime | None = None,
+) -> ReportFile:
+    """A team's manager brief as a one-page PDF, from the page the dashboard shows; audited.
+
+    The brief is rendered from the team's summary in the manager snapshot, so it holds exactly
+    what the team's dashboard page holds: closed waves only, every figure suppressed jointly
+    with every other manager page of the study. The caller checked access to the team.
+
+    Raises
+    ------
+    DashboardError
+        When the snapshot is being prepared, the data cannot be analysed yet, or the team has
+        no results yet.
+    """
+    page = team_dashboard(session, study, team, settings=settings, now=now)
+    if page is None:
+        raise DashboardError("The brief is being prepared. Try again in a minute.")
+    if page.snapshot.error is not None or page.summary is None:
+        raise DashboardError("This team has no results yet, so there is no brief to download.")
+    title = f"{page.study_name}: manager brief for {page.team_name}"
+    data = html_to_pdf(brief_html([page.summary], title=title, min_cell=page.min_cell))
+    with write_transaction(session):
+        record_action(
+            session,
+            actor,
+            BRIEF_ACTION,
+            study_id=study.id,
+            object_type="team",
+            object_id=page.team_id,
+            detail={
+                "format": "pdf",
+                "waves": page.closed_waves,
+                "computed_at": page.snapshot.computed_at.isoformat(),
+            },
+        )
+    slug = re.sub(r"[^a-z0-9]+", "-", page.team_name.lower()).strip("-")[:60] or "team"
+    return ReportFile(f"{slug}-brief.pdf", REPORT_FORMATS["pdf"], data)

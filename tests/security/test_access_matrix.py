@@ -346,6 +346,10 @@ EXPECTED: dict[str, Expectation] = {
         post=study_staff(Outcome((200, 303), path=r"(/dashboard/study/\d+)?")),
         body=lambda world: {"report_format": "html"},
     ),
+    "dashboard.brief": Expectation(
+        # the team's brief as a PDF, or (no answers to report on) back to the team's page
+        post=team_scoped(Outcome((200, 303), path=r"(/dashboard/team/\d+)?")),
+    ),
     # --- exports: pseudonymous data for the study's staff, never for managers ---
     "exports.index": Expectation(
         get=by_role(

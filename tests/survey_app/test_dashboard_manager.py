@@ -3,7 +3,10 @@ free text, names or pseudonyms; closed waves only."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,9 +14,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Study, Team, Wave, utcnow
+from survey_app.models import AuditEvent, Study, Team, Wave, utcnow
 from survey_app.services import dashboard_content
 from tests.survey_app.conftest import make_test_app
 from tests.survey_app.dashboard_support import (
@@ -22,7 +26,7 @@ from tests.survey_app.dashboard_support import (
     build_dashboard_study,
     submit_pending,
 )
-from tests.survey_app.staff_support import add_user, sign_in, text_of
+from tests.survey_app.staff_support import add_user, csrf_token, sign_in, text_of
 
 MANAGER = "manager@example.org"
 EVALUATOR = "evaluator@example.org"
@@ -169,3 +173,84 @@ def test_open_waves_never_reach_managers_so_late_respondents_cannot_be_subtracte
     assert "Wave 3</th>" in closed
     assert '<th scope="row">3</th><td>6</td><td>3</td>' in closed
     assert len(analyses) == 4
+
+
+def _pdf_text(data: bytes, tmp_path: Path) -> str:
+    """The text of a PDF, by poppler's pdftotext (installed by .ci/run)."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pdftotext (poppler-utils) is missing; .ci/run installs it")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(data)
+    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+    return done.stdout.decode("utf-8")
+
+
+def _download_brief(client: FlaskClient, study: DashboardStudy, label: str) -> Any:
+    team_id = study.team_ids[label]
+    token = csrf_token(client, f"/dashboard/team/{team_id}")
+    return client.post(f"/dashboard/team/{team_id}/brief", data={"csrf_token": token})
+
+
+def test_a_manager_downloads_the_team_brief_as_the_page_shows_it(
+    dash_app: Flask, study: DashboardStudy, tmp_path: Path
+) -> None:
+    client = dash_app.test_client()
+    sign_in(client, MANAGER)
+    five = _download_brief(client, study, "Five")
+    assert five.status_code == 200
+    assert five.mimetype == "application/pdf"
+    assert "five-brief.pdf" in five.headers["Content-Disposition"]
+    assert five.data.startswith(b"%PDF-")
+    text = _pdf_text(five.data, tmp_path)
+    assert "Five" in text
+    assert len(NUMBER.findall(text)) >= 14  # the team means the page shows
+    trio = _pdf_text(_download_brief(client, study, "Trio").data, tmp_path)
+    assert "suppressed: fewer than 5 responses" in trio
+    assert not NUMBER.search(trio)  # nothing the page withholds
+    for pdf in (text, trio):
+        assert not PSEUDONYM.search(pdf)
+        assert COMMENT_TEXT not in pdf
+        assert all(name not in pdf for name in study.names)
+    with dash_app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "team.brief")
+        ).all()
+        assert [(event.actor, event.object_id) for event in events] == [
+            (MANAGER, str(study.team_ids["Five"])),
+            (MANAGER, str(study.team_ids["Trio"])),
+        ]
+
+
+def test_the_brief_needs_the_form_token_and_access_to_the_team(
+    dash_app: Flask, study: DashboardStudy
+) -> None:
+    team_id = study.team_ids["Five"]
+    anonymous = dash_app.test_client()
+    form = {"csrf_token": csrf_token(anonymous)}
+    assert anonymous.post(f"/dashboard/team/{team_id}/brief", data=form).status_code == 302
+    client = dash_app.test_client()
+    sign_in(client, MANAGER)
+    assert client.post(f"/dashboard/team/{team_id}/brief").status_code == 400
+    other = dash_app.test_client()
+    with dash_app.app_context():
+        stranger = db.session.scalar(select(Team).where(Team.id != team_id).limit(1))
+        assert stranger is not None
+        stranger_id = stranger.id
+        add_user(
+            db.session,
+            "other-manager@example.org",
+            "manager",
+            study=db.session.get(Study, study.study_id),
+            teams=[stranger],
+        )
+        db.session.commit()
+    sign_in(other, "other-manager@example.org")
+    token = csrf_token(other, f"/dashboard/team/{stranger_id}")
+    refused = other.post(f"/dashboard/team/{team_id}/brief", data={"csrf_token": token})
+    assert refused.status_code == 404
+    with dash_app.app_context():
+        assert not db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "team.brief")
+        ).all()
