@@ -9,6 +9,7 @@ The content comes from :mod:`survey_app.services.dashboard`, which caches it in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 
 from flask import (
@@ -107,18 +108,26 @@ def report(study_id: int) -> Response | BaseResponse:
     form = ReportForm()
     if not form.validate_on_submit():
         abort(400)
+    return _download(
+        lambda actor: service.report_file(
+            db.session, found, str(form.report_format.data), settings=_settings(), actor=actor
+        ),
+        user,
+        url_for("dashboard.study", study_id=study_id),
+    )
+
+
+def _download(
+    make: Callable[[Actor], service.ReportFile], user: User, back: str
+) -> Response | BaseResponse:
+    """Send the file ``make`` builds (and audits) as an attachment; if it cannot be built,
+    go back to ``back`` with the reason shown."""
     try:
-        file = service.report_file(
-            db.session,
-            found,
-            str(form.report_format.data),
-            settings=_settings(),
-            actor=Actor.of_user(user, request.remote_addr),
-        )
+        file = make(Actor.of_user(user, request.remote_addr))
     except service.DashboardError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for("dashboard.study", study_id=study_id), code=303)
+        return redirect(back, code=303)
     return send_file(
         BytesIO(file.data), mimetype=file.mimetype, as_attachment=True, download_name=file.filename
     )
@@ -146,18 +155,10 @@ def brief(team_id: int) -> Response | BaseResponse:
     found_study, found_team = service.dashboard_team(db.session, user, team_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        file = service.team_brief_file(
-            db.session,
-            found_study,
-            found_team,
-            settings=_settings(),
-            actor=Actor.of_user(user, request.remote_addr),
-        )
-    except service.DashboardError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("dashboard.team", team_id=team_id), code=303)
-    return send_file(
-        BytesIO(file.data), mimetype=file.mimetype, as_attachment=True, download_name=file.filename
+    return _download(
+        lambda actor: service.team_brief_file(
+            db.session, found_study, found_team, settings=_settings(), actor=actor
+        ),
+        user,
+        url_for("dashboard.team", team_id=team_id),
     )
