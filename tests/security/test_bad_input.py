@@ -585,6 +585,11 @@ FORMS: tuple[FormCase, ...] = (
             ("close-wave button", EVALUATOR, lambda world: f"{_wave(world)}/close"),
             ("reminders button", EVALUATOR, lambda world: f"{_wave(world)}/reminders"),
             (
+                "team brief download button",
+                EVALUATOR,
+                lambda world: f"/dashboard/team/{world.a.team_ids['Ward 7']}/brief",
+            ),
+            (
                 "delete-intervention button",
                 EVALUATOR,
                 lambda world: f"{_study(world)}/interventions/{world.a.intervention_id}/delete",
