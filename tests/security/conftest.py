@@ -38,10 +38,11 @@ from survey_app.extensions import db
 from survey_app.factory import create_app
 from survey_app.models import Base, Invitation, Study, Team, Theme, utcnow
 from survey_app.tokens import hash_token, survey_form_token
-from tests.survey_app.conftest import (  # noqa: F401  (postgres_database is a fixture)
+from tests.survey_app.conftest import (  # noqa: F401  (postgres_database, sqlite_template: fixtures)
     _psycopg_conninfo,
     _schema_url,
     postgres_database,
+    sqlite_template,
 )
 from tests.survey_app.staff_support import StudyFixture, add_user, build_study, sign_in
 from tests.survey_app.survey_fixtures import LAST_PAGE
@@ -318,18 +319,6 @@ def security_config(database_url: str, instance: Path, **extra: object) -> dict[
     return config
 
 
-@pytest.fixture(scope="session")
-def security_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty SQLite database made by the migrations, once per session."""
-    path = tmp_path_factory.mktemp("security-template") / "copkit.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
-
-
 @pytest.fixture(scope="module")
 def clean_environment() -> Iterator[None]:
     """The apps see only the settings given here: no COPKIT_* variables of the shell."""
@@ -390,12 +379,12 @@ def security_app(
     request: pytest.FixtureRequest,
     clean_environment: None,
     tmp_path_factory: pytest.TempPathFactory,
-    security_sqlite_template: Path,
 ) -> Iterator[SecurityApp]:
     """The world on SQLite and on PostgreSQL (one app per database for the whole module)."""
     kind: str = request.param
     folder = tmp_path_factory.mktemp(f"security-{kind}")
-    with running_world(kind, request, folder, security_sqlite_template) as running:
+    template: Path = request.getfixturevalue("sqlite_template")
+    with running_world(kind, request, folder, template) as running:
         yield running
 
 
@@ -404,11 +393,11 @@ def sqlite_security_app(
     request: pytest.FixtureRequest,
     clean_environment: None,
     tmp_path_factory: pytest.TempPathFactory,
-    security_sqlite_template: Path,
 ) -> Iterator[SecurityApp]:
     """The world on SQLite only."""
     folder = tmp_path_factory.mktemp("security-sqlite")
-    with running_world("sqlite", request, folder, security_sqlite_template) as running:
+    template: Path = request.getfixturevalue("sqlite_template")
+    with running_world("sqlite", request, folder, template) as running:
         yield running
 
 

@@ -158,12 +158,12 @@ def hostile(
     request: pytest.FixtureRequest,
     clean_environment: None,
     tmp_path_factory: pytest.TempPathFactory,
-    security_sqlite_template: Path,
+    sqlite_template: Path,
 ) -> Iterator[SecurityApp]:
     """The world with hostile names, on SQLite, with every figure shown (no small-cell rule)."""
     folder = tmp_path_factory.mktemp("escaping")
     with running_world(
-        "sqlite", request, folder, security_sqlite_template, MIN_CELL=1, DASHBOARD_WAIT_SECONDS=60.0
+        "sqlite", request, folder, sqlite_template, MIN_CELL=1, DASHBOARD_WAIT_SECONDS=60.0
     ) as running:
         with running.app.app_context():
             make_hostile(db.session, running.world)
