@@ -13,8 +13,9 @@ from tests.survey_app.staff_support import add_user, build_study, sign_in, text_
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("evaluator", ["Studies", "Results", "Exports", "Audit log"], []),
-        ("manager", ["Studies", "Results"], ["Exports", "Audit log"]),
+        ("admin", ["Studies", "Results", "Exports", "Audit log", "Staff accounts"], []),
+        ("evaluator", ["Studies", "Results", "Exports", "Audit log"], ["Staff accounts"]),
+        ("manager", ["Studies", "Results"], ["Exports", "Audit log", "Staff accounts"]),
     ],
 )
 def test_navigation_by_role(app: Flask, role: str, shown: list[str], hidden: list[str]) -> None:
@@ -23,7 +24,8 @@ def test_navigation_by_role(app: Flask, role: str, shown: list[str], hidden: lis
         study = db.session.get(Study, fixture.study_id)
         ward = db.session.get(Team, fixture.team_ids["Ward 7"])
         teams = [ward] if role == "manager" and ward is not None else []
-        add_user(db.session, f"{role}@example.org", role, study=study, teams=teams)
+        scope = None if role == "admin" else study
+        add_user(db.session, f"{role}@example.org", role, study=scope, teams=teams)
         db.session.commit()
     client = app.test_client()
     sign_in(client, f"{role}@example.org")

@@ -87,6 +87,8 @@ def staff_navigation() -> dict[str, Any]:
         links.append(("Exports", url_for("exports.index")))
     if authz.allowed(user, "audit.view"):
         links.append(("Audit log", url_for("admin.audit_log")))
+    if authz.allowed(user, "user.manage"):
+        links.append(("Staff accounts", url_for("admin.users")))
     links.append(("Change password", url_for("auth.password")))
     zone = zone_from_config(current_app.config)
     return {"nav_links": links, "signed_in_as": user.email, "time_zone": zone.key}
