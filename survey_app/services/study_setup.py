@@ -61,6 +61,13 @@ def list_themes(session: Session, study: Study) -> list[Theme]:
     )
 
 
+def find_theme(session: Session, study: Study, name: str) -> Theme | None:
+    """The study's theme with exactly this name (surrounding spaces ignored), or None."""
+    return session.scalar(
+        select(Theme).where(Theme.study_id == study.id, Theme.name == clean(name))
+    )
+
+
 def create_theme(session: Session, study: Study, name: str, actor: Actor) -> Theme:
     """Add a theme to ``study`` (the caller commits); the name must be new in the study."""
     name = clean(name)

@@ -82,7 +82,8 @@ def _counts(
     }
 
 
-def _member_counts(session: Session, team_ids: Collection[int], today: date) -> dict[int, int]:
+def member_counts(session: Session, team_ids: Collection[int], today: date) -> dict[int, int]:
+    """Current members on ``today`` per team id (teams without members are left out)."""
     rows = session.execute(
         select(Membership.team_id, func.count(Membership.id))
         .where(Membership.team_id.in_(list(team_ids)), current_membership(today))
@@ -120,7 +121,7 @@ def wave_tracking(
     teams = list_teams(session, study, team_ids)
     ids = [team.id for team in teams]
     counts = _counts(session, [wave.id], ids)
-    members = _member_counts(session, ids, today)
+    members = member_counts(session, ids, today)
     rows = [
         TeamCounts(
             team.id,
@@ -142,7 +143,7 @@ def team_history(
         session.scalars(select(Wave).where(Wave.study_id == study.id).order_by(Wave.number))
     )
     counts = _counts(session, [wave.id for wave in waves], [team.id])
-    members = _member_counts(session, [team.id], today).get(team.id, 0)
+    members = member_counts(session, [team.id], today).get(team.id, 0)
     return [
         (
             wave,
