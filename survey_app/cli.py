@@ -14,7 +14,15 @@ from survey_app.commands.report import report
 from survey_app.commands.roster import import_roster
 from survey_app.commands.server import serve
 from survey_app.commands.simulate import simulate
+from survey_app.commands.study_setup import (
+    add_intervention,
+    add_team,
+    add_theme,
+    create_study,
+    show_study,
+)
 from survey_app.commands.users import create_user
+from survey_app.commands.waves import add_wave, close_wave
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +38,14 @@ def main() -> None:
 for _command in (
     init_db,
     create_user,
+    create_study,
+    add_theme,
+    add_team,
     import_roster,
+    add_wave,
+    close_wave,
+    add_intervention,
+    show_study,
     demo,
     serve,
     send_invitations,
