@@ -20,6 +20,10 @@ WRITE_LOCK_OPTION = "copkit_write_lock"
 PING_AFTER_IDLE_SECONDS = 10.0
 """A pooled PostgreSQL connection idle for longer than this is tested before it is used."""
 _IDLE_SINCE = "copkit_idle_since"
+CONNECT_TIMEOUT_SECONDS = 10
+"""How long a PostgreSQL connection attempt may take before it fails (libpq's
+``connect_timeout``, unless the URL sets its own): a database host that drops packets must not
+hang a request, or a worker's warm-up, for the minutes TCP would wait."""
 _SESSION_KEY = "_copkit_db_session"
 
 
@@ -56,7 +60,8 @@ def make_engine(
     write lock at once (``BEGIN IMMEDIATE``), after queueing on the lock file beside a database
     file (:mod:`survey_app.sqlite_write_lock`). A pooled PostgreSQL connection that has been
     idle for more than ``ping_after_idle_s`` is tested (``SELECT 1``) before use and replaced
-    if the server has gone (see :func:`_ping_idle_connections`).
+    if the server has gone (see :func:`_ping_idle_connections`); connecting gives up after
+    :data:`CONNECT_TIMEOUT_SECONDS` unless the URL says otherwise.
 
     Parameters
     ----------
@@ -79,6 +84,8 @@ def make_engine(
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if "connect_timeout" not in parsed.query:  # a URL's own setting wins
+            parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
         engine = create_engine(parsed, echo=echo)
         _ping_idle_connections(engine, ping_after_idle_s)
         return engine

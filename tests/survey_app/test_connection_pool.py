@@ -46,3 +46,16 @@ def test_a_connection_used_moments_ago_is_not_tested_again(postgres_database: st
         assert _backend(engine) != first
     finally:
         engine.dispose()
+
+
+def test_connecting_gives_up_after_ten_seconds_unless_the_url_says_otherwise() -> None:
+    default = make_engine("postgresql://copkit@db.invalid/copkit")
+    chosen = make_engine("postgresql://copkit@db.invalid/copkit?connect_timeout=3")
+    try:
+        assert default.url.query["connect_timeout"] == "10"
+        assert chosen.url.query["connect_timeout"] == "3"
+        _, options = default.dialect.create_connect_args(default.url)
+        assert options["connect_timeout"] == "10"  # handed to libpq
+    finally:
+        default.dispose()
+        chosen.dispose()
