@@ -136,8 +136,7 @@ def demo(
     overrides.setdefault("BASE_URL", os.environ.get("COPKIT_BASE_URL", base_url))
     # the demo is served over plain http on this machine: a Secure cookie would never be sent
     overrides.setdefault("SESSION_COOKIE_SECURE", False)
-    ctx.obj = overrides
-    app = app_for(ctx)
+    app = app_for(ctx, overrides)
     try:
         bundle, links, passwords = _load_or_reuse(
             app, reset=reset, teams=teams, seed=seed, started=started

@@ -20,14 +20,16 @@ from survey_app.services.study_setup import find_study
 from survey_app.services.transactions import write_transaction
 
 
-def app_for(ctx: click.Context) -> Flask:
+def app_for(ctx: click.Context, config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app for a command; a mapping in the root context's ``obj`` overrides config.
 
     Tests call ``CliRunner().invoke(main, args, obj={"DATABASE_URL": ...})``; from a shell the
-    configuration comes from ``COPKIT_*`` environment variables.
+    configuration comes from ``COPKIT_*`` environment variables. A command that adds settings
+    of its own (``copkit demo``'s ``BASE_URL``) passes the whole mapping as ``config``.
     """
-    obj = ctx.find_root().obj
-    config: Mapping[str, Any] | None = obj if isinstance(obj, Mapping) else None
+    if config is None:
+        obj = ctx.find_root().obj
+        config = obj if isinstance(obj, Mapping) else None
     return create_app(config)
 
 

@@ -79,6 +79,7 @@ def test_demo_loads_real_rows_writes_every_output_and_links_open(
         links = list(csv.DictReader(handle))
     assert links and set(links[0]) == {"member", "team", "wave", "url"}
     assert {row["wave"] for row in links} == {"6"}
+    assert all(row["url"].startswith("http://127.0.0.1:5000/s/") for row in links)
 
     app = create_app(config)
     with app.app_context():
@@ -137,3 +138,14 @@ def test_demo_refuses_bad_options(bad: list[str], tmp_path: Path) -> None:
         main, ["demo", "--no-serve", *bad], obj=config_for("sqlite://", tmp_path)
     )
     assert result.exit_code == 2
+
+
+def test_demo_links_point_at_the_port_it_serves_on(tmp_path: Path) -> None:
+    config = config_for(f"sqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path)
+    out = tmp_path / "out"
+    result = demo(config, out, "--port", "5123")
+    assert result.exit_code == 0, result.output
+    with (out / "invitations.csv").open(encoding="utf-8") as handle:
+        urls = [row["url"] for row in csv.DictReader(handle)]
+    assert urls and all(url.startswith("http://127.0.0.1:5123/s/") for url in urls)
+    assert "http://127.0.0.1:5123/s/" in result.output
