@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import click
 
-from survey_app.commands.runtime import app_for
+from survey_app.commands.runtime import app_for, require_study, require_wave
 from survey_app.extensions import db
 from survey_app.services import invitations
 from survey_app.services.audit import Actor
 from survey_app.services.mailer import SmtpMailer, SmtpSettings
-from survey_app.services.study_setup import find_study
-from survey_app.services.waves import find_wave
 
 FAILED_EXIT = 1
 
@@ -24,12 +22,8 @@ def _run(ctx: click.Context, study_name: str, number: int, kind: invitations.Kin
                 smtp = SmtpSettings.from_config(app.config)
             except ValueError as error:
                 raise click.ClickException(str(error)) from None
-            study = find_study(db.session, study_name)
-            if study is None:
-                raise click.ClickException(f'no study named "{study_name}"')
-            wave = find_wave(db.session, study, number)
-            if wave is None:
-                raise click.ClickException(f'study "{study_name}" has no wave {number}')
+            study = require_study(db.session, study_name)
+            wave = require_wave(db.session, study, number)
             send = (
                 invitations.send_invitations if kind == "invitation" else invitations.send_reminders
             )

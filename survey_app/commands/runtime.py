@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from survey_app.extensions import db
 from survey_app.factory import create_app
 from survey_app.localtime import zone_from_config
-from survey_app.models import Study
+from survey_app.models import Study, Wave
 from survey_app.services.errors import ServiceError
 from survey_app.services.study_setup import find_study
 from survey_app.services.transactions import write_transaction
+from survey_app.services.waves import find_wave
 
 
 def app_for(ctx: click.Context, config: Mapping[str, Any] | None = None) -> Flask:
@@ -72,6 +73,14 @@ def require_study(session: Session, name: str) -> Study:
     if study is None:
         raise click.ClickException(f'no study named "{name}"')
     return study
+
+
+def require_wave(session: Session, study: Study, number: int) -> Wave:
+    """Wave ``number`` of ``study``; a ClickException (exit status 1) naming it when there is none."""
+    wave = find_wave(session, study, number)
+    if wave is None:
+        raise click.ClickException(f'study "{study.name}" has no wave {number}')
+    return wave
 
 
 def study_zone(app: Flask) -> ZoneInfo:

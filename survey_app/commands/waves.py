@@ -10,6 +10,7 @@ from survey_app.commands.runtime import (
     database_session,
     refused_in,
     require_study,
+    require_wave,
     study_zone,
 )
 from survey_app.localtime import format_moment, to_utc
@@ -146,9 +147,7 @@ def close_wave(ctx: click.Context, study_name: str, number: int) -> None:
     """
     with database_session(ctx, write=True) as (_, session):
         study = require_study(session, study_name)
-        wave = waves.find_wave(session, study, number)
-        if wave is None:
-            raise click.ClickException(f'study "{study.name}" has no wave {number}')
+        wave = require_wave(session, study, number)
         with refused_in(study):
             waves.close_early(session, wave, Actor.cli())
         done = f'Closed wave {wave.number} of study "{study.name}" early.'
