@@ -361,6 +361,9 @@ def icc1(data: pd.DataFrame, value: str, group: str) -> float:
     .. math:: ICC(1) = \\frac{MSB - MSW}{MSB + (k - 1) MSW}
 
     exactly as ``multilevel::ICC1`` (which uses the mean group size for unequal groups).
+    Not pingouin's ``intraclass_corr``: that is Shrout and Fleiss's targets x raters family,
+    which needs every target rated by the same raters (a complete, balanced table); team
+    members are different people in teams of different sizes.
 
     References
     ----------

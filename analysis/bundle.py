@@ -1,7 +1,8 @@
-"""The study bundle: read, validate and write the pseudonymous CSV contract (DESIGN section 5)."""
+"""The study bundle: read, validate and write the pseudonymous CSV contract (docs/architecture.md#bundle)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.csv_cells import csv_text, restore_frame
 from instruments import Instrument, InstrumentError, dump, parse
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -21,9 +23,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "roster.csv": ("wave", "team", "respondent", "profession", "organisation", "responded"),
     "interventions.csv": ("team", "wave", "kind", "description"),
     "comments.csv": ("wave", "team", "respondent", "item", "text"),
+    "waves.csv": ("wave", "opens", "closes", "status"),
 }
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"roster.csv": ("role", "network_answered")}
+"""Columns a file may have beyond :data:`COLUMNS`: ``role`` (the member's role in the team,
+e.g. KTA, facilitator, clinical lead; empty for none; cop-health version-2 studies) and
+``network_answered`` (1/0: 0 for a respondent who chose "Prefer not to answer" on the
+knowledge-network question, whose answer is missing, not zero ties; absent, it equals
+``responded``)."""
 REQUIRED_FILES = ("responses.csv", "ties.csv", "roster.csv", "interventions.csv", "instrument.yaml")
-OPTIONAL_FILES = ("comments.csv",)
+OPTIONAL_FILES = ("comments.csv", "waves.csv")
+WAVE_STATUSES = ("scheduled", "open", "closed")
+"""A wave's status in ``waves.csv``, as the app knew it when it exported the bundle."""
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
@@ -76,7 +87,8 @@ class Bundle:
         ``wave``, ``team``, ``source``, ``target``: directed knowledge ties between pseudonyms.
     roster : DataFrame
         ``wave``, ``team``, ``respondent``, ``profession``, ``organisation``, ``responded``
-        (bool): everyone invited.
+        (bool): everyone invited; optionally ``role`` (KTA, facilitator, clinical lead ...;
+        empty for none), which bundles of version-2 studies carry.
     interventions : DataFrame
         ``team``, ``wave`` (first wave measured after the intervention began), ``kind``,
         ``description``.
@@ -84,6 +96,11 @@ class Bundle:
         The exact instrument the waves used.
     comments : DataFrame
         ``wave``, ``team``, ``respondent``, ``item``, ``text`` (may be empty; never for managers).
+    schedule : DataFrame
+        ``wave``, ``opens``, ``closes`` (ISO dates) and ``status`` (one of
+        :data:`WAVE_STATUSES` when exported): when each wave ran and whether it had closed.
+        Empty when the bundle does not say (a simulated study, an older export); every wave
+        then counts as closed.
     """
 
     responses: pd.DataFrame
@@ -93,11 +110,21 @@ class Bundle:
     instrument: Instrument
     comments: pd.DataFrame = field(default_factory=lambda: _empty("comments.csv"))
     source: str = "<bundle>"
+    schedule: pd.DataFrame = field(default_factory=lambda: _empty("waves.csv"))
 
     @property
     def waves(self) -> list[int]:
         """The waves on the roster, in order."""
         return sorted(int(w) for w in self.roster["wave"].unique())
+
+    @property
+    def open_waves(self) -> list[int]:
+        """Waves with data that had not closed when the bundle was made (from ``schedule``)."""
+        if self.schedule.empty:
+            return []
+        still = self.schedule.loc[self.schedule["status"] != "closed", "wave"]
+        present = set(self.waves)
+        return sorted(int(w) for w in still if int(w) in present)
 
     @property
     def teams(self) -> list[str]:
@@ -166,17 +193,18 @@ def _read_csv(source: _Source, file: str, problems: list[BundleProblem]) -> pd.D
         problems.append(BundleProblem(file, None, None, f"is not a well-formed CSV file ({exc})"))
         return None
     expected = COLUMNS[file]
+    allowed = (*expected, *OPTIONAL_COLUMNS.get(file, ()))
     missing = [c for c in expected if c not in frame.columns]
-    unknown = [c for c in frame.columns if c not in expected]
+    unknown = [c for c in frame.columns if c not in allowed]
     for column in missing:
         problems.append(BundleProblem(file, 1, column, "required column is missing"))
     for column in unknown:
         problems.append(
-            BundleProblem(file, 1, str(column), f"unknown column (expected: {', '.join(expected)})")
+            BundleProblem(file, 1, str(column), f"unknown column (expected: {', '.join(allowed)})")
         )
     if missing or unknown:
         return None
-    frame = frame.apply(lambda col: col.str.strip())
+    frame = restore_frame(frame).apply(lambda col: col.str.strip())
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
     return frame
 
@@ -321,18 +349,31 @@ def _validate_roster(frame: pd.DataFrame, problems: list[BundleProblem]) -> pd.D
     frame = frame.copy()
     frame["wave"] = _whole_numbers(frame, file, "wave", problems)
     _required_text(frame, file, ("team", "respondent", "profession"), problems)
-    flag = frame["responded"].str.lower()
-    bad = ~flag.isin(_TRUE | _FALSE)
-    for line in _lines(bad):
-        problems.append(
-            BundleProblem(
-                file,
-                line,
-                "responded",
-                f"{_cell(frame, line, 'responded')!r} is not one of 1/0/true/false",
+    for column in ("responded", "network_answered"):
+        if column not in frame.columns:
+            continue
+        flag = frame[column].str.lower()
+        bad = ~flag.isin(_TRUE | _FALSE)
+        for line in _lines(bad):
+            problems.append(
+                BundleProblem(
+                    file,
+                    line,
+                    column,
+                    f"{_cell(frame, line, column)!r} is not one of 1/0/true/false",
+                )
             )
-        )
-    frame["responded"] = flag.isin(_TRUE)
+        frame[column] = flag.isin(_TRUE)
+    if "network_answered" in frame.columns:
+        for line in _lines(frame["network_answered"] & ~frame["responded"]):
+            problems.append(
+                BundleProblem(
+                    file,
+                    line,
+                    "network_answered",
+                    "is 1 for someone who did not respond (responded is 0)",
+                )
+            )
     duplicated = frame.duplicated(["wave", "team", "respondent"], keep="first")
     for line in _lines(duplicated):
         problems.append(
@@ -391,8 +432,9 @@ def read_bundle(path: str | Path) -> Bundle:
     frames = {
         name: _read_csv(source, name, problems) for name in REQUIRED_FILES if name.endswith(".csv")
     }
-    if source.exists("comments.csv"):
-        frames["comments.csv"] = _read_csv(source, "comments.csv", problems)
+    for optional in OPTIONAL_FILES:
+        if source.exists(optional):
+            frames[optional] = _read_csv(source, optional, problems)
     if instrument is None or any(f is None for f in frames.values()):
         raise BundleError(str(root), problems)
     roster = _validate_roster(_frame(frames, "roster.csv"), problems)
@@ -443,6 +485,8 @@ def read_bundle(path: str | Path) -> Bundle:
             )
         _not_on_roster(comments, "comments.csv", "respondent", roster_keys, problems)
 
+    schedule = _validate_schedule(frames.get("waves.csv"), problems)
+
     if problems:
         problems.sort(key=lambda p: (p.file, p.line or 0))
         raise BundleError(str(root), problems)
@@ -454,7 +498,77 @@ def read_bundle(path: str | Path) -> Bundle:
         instrument=instrument,
         comments=_finish(comments),
         source=str(root),
+        schedule=_finish(schedule),
     )
+
+
+def _validate_schedule(frame: pd.DataFrame | None, problems: list[BundleProblem]) -> pd.DataFrame:
+    """``waves.csv``: one row per wave, ISO dates, a known status (empty when absent)."""
+    file = "waves.csv"
+    if frame is None:
+        return _empty(file)
+    out = frame.copy()
+    out["wave"] = _whole_numbers(out, file, "wave", problems)
+    for line in _lines(out["wave"].duplicated() & out["wave"].notna()):
+        problems.append(BundleProblem(file, line, "wave", "the wave is listed twice"))
+    for column in ("opens", "closes"):
+        parsed = pd.to_datetime(out[column], errors="coerce", format="ISO8601")
+        for line in _lines(parsed.isna() & (out[column] != "")):
+            problems.append(
+                BundleProblem(
+                    file, line, column, f"{_cell(out, line, column)!r} is not an ISO date"
+                )
+            )
+    for line in _lines(~out["status"].isin(WAVE_STATUSES)):
+        problems.append(
+            BundleProblem(
+                file,
+                line,
+                "status",
+                f"unknown status {_cell(out, line, 'status')!r} "
+                f"(expected: {', '.join(WAVE_STATUSES)})",
+            )
+        )
+    return out
+
+
+def restrict_to_waves(bundle: Bundle, waves: Iterable[int]) -> Bundle:
+    """The bundle with only the data of ``waves`` (responses, ties, roster, comments, schedule).
+
+    Interventions are kept: one first measured at a later wave is simply not yet observed.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"wave": [1, 2], "team": "T"})
+    >>> from instruments import load
+    >>> bundle = Bundle(frame, frame, frame, frame.iloc[:0], load("cop-health", 1))
+    >>> restrict_to_waves(bundle, [2]).roster["wave"].tolist()
+    [2]
+    """
+    keep = sorted({int(w) for w in waves})
+
+    def only(frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty or "wave" not in frame:
+            return frame
+        return frame[frame["wave"].astype(int).isin(keep)].reset_index(drop=True)
+
+    return dataclasses.replace(
+        bundle,
+        responses=only(bundle.responses),
+        ties=only(bundle.ties),
+        roster=only(bundle.roster),
+        comments=only(bundle.comments),
+        schedule=only(bundle.schedule),
+    )
+
+
+def closed_waves_only(bundle: Bundle) -> Bundle:
+    """The bundle without the waves its ``schedule`` says were still open (see
+    :attr:`Bundle.open_waves`); the bundle itself when none was."""
+    still_open = set(bundle.open_waves)
+    if not still_open:
+        return bundle
+    return restrict_to_waves(bundle, [w for w in bundle.waves if w not in still_open])
 
 
 def _frame(frames: Mapping[str, pd.DataFrame | None], name: str) -> pd.DataFrame:
@@ -462,6 +576,28 @@ def _frame(frames: Mapping[str, pd.DataFrame | None], name: str) -> pd.DataFrame
     if frame is None:  # pragma: no cover - read_bundle returns before this
         raise BundleError(name, [BundleProblem(name, None, None, "could not be read")])
     return frame
+
+
+def network_answered(roster: pd.DataFrame) -> pd.Series:
+    """Who answered the knowledge-network question, per roster row (a boolean Series).
+
+    A respondent who chose "Prefer not to answer" there responded but did not answer it: they
+    count as not answered in network coverage and name no ties (their answer is missing, not
+    zero ties). Without a ``network_answered`` column everyone who responded answered it.
+
+    Examples
+    --------
+    >>> roster = pd.DataFrame({"responded": [True, True, False],
+    ...                        "network_answered": [True, False, False]})
+    >>> network_answered(roster).tolist()
+    [True, False, False]
+    >>> network_answered(roster.drop(columns="network_answered")).tolist()
+    [True, True, False]
+    """
+    responded = roster["responded"].astype(bool)
+    if "network_answered" not in roster.columns:
+        return responded
+    return responded & roster["network_answered"].astype(bool)
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
@@ -474,8 +610,9 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
 def write_bundle(bundle: Bundle, path: str | Path) -> Path:
     """Write ``bundle`` as a folder of UTF-8 CSV files (or a ``.zip`` when ``path`` ends so).
 
-    The files and columns are exactly those of DESIGN section 5; ``comments.csv`` is written
-    only when there are comments.
+    The files and columns are exactly those of docs/architecture.md#bundle; ``comments.csv`` is written
+    only when there are comments, ``waves.csv`` only when the bundle has a schedule, the
+    roster's ``role`` column only when the roster has one.
     """
     target = Path(path)
     files: dict[str, str] = {"instrument.yaml": dump(bundle.instrument)}
@@ -487,11 +624,24 @@ def write_bundle(bundle: Bundle, path: str | Path) -> Path:
     }
     if len(bundle.comments):
         frames["comments.csv"] = bundle.comments
+    if len(bundle.schedule):
+        frames["waves.csv"] = bundle.schedule
     for name, frame in frames.items():
-        out = frame.loc[:, list(COLUMNS[name])].copy()
+        optional = [
+            c
+            for c in OPTIONAL_COLUMNS.get(name, ())
+            if c in frame.columns and c != "network_answered"
+        ]
+        if name == "roster.csv" and not network_answered(frame).equals(
+            frame["responded"].astype(bool)
+        ):
+            optional.append("network_answered")
+        out = frame.loc[:, [*COLUMNS[name], *optional]].copy()
         if name == "roster.csv":
-            out["responded"] = out["responded"].astype(bool).astype(int)
-        files[name] = out.to_csv(index=False, lineterminator="\n")
+            for column in ("responded", "network_answered"):
+                if column in out.columns:
+                    out[column] = out[column].astype(bool).astype(int)
+        files[name] = csv_text(out)
     if target.suffix.lower() == ".zip":
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:

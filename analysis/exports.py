@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.bundle import Bundle, write_bundle
-from analysis.scoring import KEYS, score_scales
+from analysis.csv_cells import write_csv
+from analysis.scoring import KEYS, MIN_ANSWERED_SHARE, score_scales
 from instruments import Instrument
 
 __all__ = [
@@ -39,7 +40,7 @@ EXPORT_FORMATS: tuple[str, ...] = (
     "dta",
     "codebook",
 )
-"""Every format :func:`write_export` writes (``bundle`` is DESIGN section 5)."""
+"""Every format :func:`write_export` writes (``bundle`` is docs/architecture.md#bundle)."""
 
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "bundle": ("", ".zip"),
@@ -161,8 +162,23 @@ def variable_names(instrument: Instrument) -> dict[str, str]:
     return names
 
 
-def _key_variables() -> list[Variable]:
-    return [
+def _role_variable() -> Variable:
+    return Variable(
+        "role",
+        "Respondent's role in the team (e.g. KTA, facilitator, clinical lead)",
+        "string",
+        "nominal",
+        missing="empty = no role recorded",
+    )
+
+
+def has_roles(bundle: Bundle) -> bool:
+    """Whether the bundle's roster records members' roles (cop-health version-2 studies)."""
+    return "role" in bundle.roster.columns
+
+
+def _key_variables(roles: bool = False) -> list[Variable]:
+    keys = [
         Variable("wave", "Wave number (1 = the study's first wave)", "numeric", "ordinal"),
         Variable("team", "Team (the engineered community of practice)", "string", "nominal"),
         Variable(
@@ -180,13 +196,16 @@ def _key_variables() -> list[Variable]:
             missing="empty = not recorded",
         ),
     ]
+    return [*keys, _role_variable()] if roles else keys
 
 
 def _needed(min_share: float, items: int) -> int:
     return math.ceil(min_share * items - 1e-9)
 
 
-def wide_variables(instrument: Instrument, *, min_share: float = 2 / 3) -> tuple[Variable, ...]:
+def wide_variables(
+    instrument: Instrument, *, min_share: float = MIN_ANSWERED_SHARE, roles: bool = False
+) -> tuple[Variable, ...]:
     """The variables of the wide files, in column order: keys, items (raw), scale scores.
 
     Parameters
@@ -196,6 +215,8 @@ def wide_variables(instrument: Instrument, *, min_share: float = 2 / 3) -> tuple
     min_share : float
         Smallest share of a scale's items answered for a scale score (as in
         :func:`analysis.scoring.scale_scores`).
+    roles : bool
+        Add the member's ``role`` after the keys (bundles whose roster records roles).
 
     Examples
     --------
@@ -210,7 +231,7 @@ def wide_variables(instrument: Instrument, *, min_share: float = 2 / 3) -> tuple
     if not 0 < min_share <= 1:
         raise ValueError(f"min_share must be in (0, 1], got {min_share}")
     names = variable_names(instrument)
-    out = _key_variables()
+    out = _key_variables(roles)
     for item_id, info in instrument.items.items():
         scale = info.response_scale
         out.append(
@@ -295,7 +316,9 @@ def _value_labels_text(labels: Mapping[int, str]) -> str:
     return "; ".join(f"{value} = {label}" for value, label in sorted(labels.items()))
 
 
-def codebook_table(instrument: Instrument, *, min_share: float = 2 / 3) -> pd.DataFrame:
+def codebook_table(
+    instrument: Instrument, *, min_share: float = MIN_ANSWERED_SHARE, roles: bool = False
+) -> pd.DataFrame:
     """Every exported variable, one row each: the codebook as a table.
 
     Returns
@@ -316,7 +339,7 @@ def codebook_table(instrument: Instrument, *, min_share: float = 2 / 3) -> pd.Da
     """
     rows = []
     for variable in (
-        *wide_variables(instrument, min_share=min_share),
+        *wide_variables(instrument, min_share=min_share, roles=roles),
         *_long_variables(instrument),
     ):
         rows.append(
@@ -387,7 +410,7 @@ def long_table(bundle: Bundle) -> pd.DataFrame:
     return out.drop(columns="_order").reset_index(drop=True)
 
 
-def wide_table(bundle: Bundle, *, min_share: float = 2 / 3) -> pd.DataFrame:
+def wide_table(bundle: Bundle, *, min_share: float = MIN_ANSWERED_SHARE) -> pd.DataFrame:
     """One row per respondent x team x wave: every item (raw values) and every scale score.
 
     Scale scores come from :func:`analysis.scoring.score_scales` (reverse keying, then item
@@ -410,7 +433,8 @@ def wide_table(bundle: Bundle, *, min_share: float = 2 / 3) -> pd.DataFrame:
     ['professional_identity', 'organisational_identity']
     """
     instrument = bundle.instrument
-    variables = wide_variables(instrument, min_share=min_share)
+    roles = has_roles(bundle)
+    variables = wide_variables(instrument, min_share=min_share, roles=roles)
     names = variable_names(instrument)
     keys = list(KEYS)
     item_ids = list(instrument.items)
@@ -451,6 +475,10 @@ def wide_table(bundle: Bundle, *, min_share: float = 2 / 3) -> pd.DataFrame:
     scores = scores.loc[:, [*keys, *instrument.scale_ids]]
     wide = wide.merge(scores, on=keys, how="left", validate="one_to_one")
     wide = wide.rename(columns=names)
+    if roles:
+        role = bundle.roster.loc[:, ["wave", "team", "respondent", "role"]]
+        wide = wide.merge(role, on=["wave", "team", "respondent"], how="left")
+        wide["role"] = wide["role"].fillna("")
     wide["wave"] = wide["wave"].astype("int64")
     return wide.loc[:, columns].sort_values(["wave", "team", "respondent"]).reset_index(drop=True)
 
@@ -477,7 +505,8 @@ def codebook_markdown(
     *,
     title: str = "",
     notes: Sequence[str] = (),
-    min_share: float = 2 / 3,
+    min_share: float = MIN_ANSWERED_SHARE,
+    roles: bool = False,
 ) -> str:
     """The codebook as a Markdown document: conventions, response scales, every variable.
 
@@ -501,7 +530,7 @@ def codebook_markdown(
     >>> "| me4 |" in text and "Strongly disagree" in text
     True
     """
-    book = codebook_table(instrument, min_share=min_share)
+    book = codebook_table(instrument, min_share=min_share, roles=roles)
     lines = [
         f"# Codebook: {_markdown_cell(title or instrument.title)}",
         "",
@@ -607,7 +636,11 @@ def _write_xlsx(
 
     workbook = Workbook()
     _xlsx_sheet(workbook, "data", wide_table(bundle, min_share=min_share), first=True)
-    _xlsx_sheet(workbook, "codebook", codebook_table(bundle.instrument, min_share=min_share))
+    _xlsx_sheet(
+        workbook,
+        "codebook",
+        codebook_table(bundle.instrument, min_share=min_share, roles=has_roles(bundle)),
+    )
     about = [title or bundle.instrument.title, *notes, f"Missing values: {MISSING_CONVENTION}."]
     _xlsx_sheet(workbook, "notes", pd.DataFrame({"notes": about}))
     workbook.save(path)
@@ -644,43 +677,46 @@ def _spss_document(paragraphs: Sequence[str]) -> list[str]:
     return lines
 
 
-def _write_sav(
-    bundle: Bundle, path: Path, *, title: str, notes: Sequence[str], min_share: float
+def _write_labelled(
+    bundle: Bundle,
+    path: Path,
+    *,
+    spss: bool,
+    title: str,
+    notes: Sequence[str],
+    min_share: float,
 ) -> None:
+    """The wide table as SPSS ``.sav`` (``spss``) or Stata 15 ``.dta``, with variable and value
+    labels (each format's own label limits)."""
     import pyreadstat
 
-    variables = wide_variables(bundle.instrument, min_share=min_share)
-    labels, value_labels = _stat_labels(variables, spss=True)
-    pyreadstat.write_sav(
-        wide_table(bundle, min_share=min_share),
-        str(path),
-        file_label=_cut_bytes(title or bundle.instrument.title, SPSS_FILE_LABEL_BYTES),
-        column_labels=dict(labels),
-        note=_spss_document([*notes, f"Missing values: {MISSING_CONVENTION}."]),
-        variable_value_labels=value_labels,
-        variable_measure={v.name: v.measure for v in variables},
-    )
-
-
-def _write_dta(
-    bundle: Bundle, path: Path, *, title: str, notes: Sequence[str], min_share: float
-) -> None:
-    import pyreadstat
-
-    variables = wide_variables(bundle.instrument, min_share=min_share)
-    labels, value_labels = _stat_labels(variables, spss=False)
-    pyreadstat.write_dta(
-        wide_table(bundle, min_share=min_share),
-        str(path),
-        file_label=_cut_chars(title or bundle.instrument.title, STATA_LABEL_CHARS),
-        column_labels=dict(labels),
-        version=15,
-        variable_value_labels=value_labels,
-    )
+    variables = wide_variables(bundle.instrument, min_share=min_share, roles=has_roles(bundle))
+    labels, value_labels = _stat_labels(variables, spss=spss)
+    table = wide_table(bundle, min_share=min_share)
+    label = title or bundle.instrument.title
+    if spss:
+        pyreadstat.write_sav(
+            table,
+            str(path),
+            file_label=_cut_bytes(label, SPSS_FILE_LABEL_BYTES),
+            column_labels=dict(labels),
+            note=_spss_document([*notes, f"Missing values: {MISSING_CONVENTION}."]),
+            variable_value_labels=value_labels,
+            variable_measure={v.name: v.measure for v in variables},
+        )
+    else:
+        pyreadstat.write_dta(
+            table,
+            str(path),
+            file_label=_cut_chars(label, STATA_LABEL_CHARS),
+            column_labels=dict(labels),
+            version=15,
+            variable_value_labels=value_labels,
+        )
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    write_csv(frame, path)
 
 
 def write_export(
@@ -690,7 +726,7 @@ def write_export(
     *,
     title: str = "",
     notes: Sequence[str] = (),
-    min_share: float = 2 / 3,
+    min_share: float = MIN_ANSWERED_SHARE,
 ) -> Path:
     """Write ``bundle`` in one of :data:`EXPORT_FORMATS` to ``path``.
 
@@ -760,12 +796,20 @@ def write_export(
     elif fmt == "xlsx":
         _write_xlsx(bundle, target, title=title, notes=notes, min_share=min_share)
     elif fmt == "sav":
-        _write_sav(bundle, target, title=title, notes=notes, min_share=min_share)
+        _write_labelled(bundle, target, spss=True, title=title, notes=notes, min_share=min_share)
     elif fmt == "dta":
-        _write_dta(bundle, target, title=title, notes=notes, min_share=min_share)
+        _write_labelled(bundle, target, spss=False, title=title, notes=notes, min_share=min_share)
     elif suffix == ".csv":
-        _csv(codebook_table(bundle.instrument, min_share=min_share), target)
+        _csv(
+            codebook_table(bundle.instrument, min_share=min_share, roles=has_roles(bundle)), target
+        )
     else:
-        text = codebook_markdown(bundle.instrument, title=title, notes=notes, min_share=min_share)
+        text = codebook_markdown(
+            bundle.instrument,
+            title=title,
+            notes=notes,
+            min_share=min_share,
+            roles=has_roles(bundle),
+        )
         target.write_text(text + "\n", encoding="utf-8")
     return target

@@ -115,20 +115,31 @@ def identity_table(scores: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame
 
 
 def identity_trajectories(
-    scores: pd.DataFrame, *, person: str | None = "respondent"
+    scores: pd.DataFrame, *, person: str | None = "respondent", ddf: str = "satterthwaite"
 ) -> pd.DataFrame:
     """Each team's trajectory of the gap collaborative minus professional identification.
 
     Fits :func:`analysis.growth.fit_growth_simplified` to ``gap_professional`` (waves in members
-    in teams, with a team-specific slope, by REML; the simpler model when that fit is singular) and returns the team-specific intercepts and slopes with
-    intervals (``team_effects`` of the fit). A positive slope means the team is becoming more
-    of a collaborative identity relative to professional ones.
+    in teams, with a team-specific slope, by REML; the simpler model when that fit is
+    singular) and returns the team-specific intercepts and slopes with df and intervals
+    (``team_effects`` of the fit; ``ddf`` names the df method, see
+    :func:`analysis.fit_growth`). A positive slope means the team is becoming more of a
+    collaborative identity relative to professional ones.
+
+    Returns an empty table when no trajectory can be estimated: fewer than two teams or
+    waves, or a gap that is the same for everyone at every wave (no residual variance, so
+    the REML criterion is undefined; lme4 cannot fit it either).
     """
     gaps = identity_gaps(scores).dropna(subset=["gap_professional"])
-    if gaps["team"].nunique() < 2 or gaps["wave"].nunique() < 2:
+    if (
+        gaps["team"].nunique() < 2
+        or gaps["wave"].nunique() < 2
+        or gaps["gap_professional"].nunique() < 2
+    ):
         return pd.DataFrame()
-    fit, note = fit_growth_simplified(gaps, "gap_professional", person=person)
+    fit, note = fit_growth_simplified(gaps, "gap_professional", person=person, ddf=ddf)
     table = fit.team_effects.reset_index()
     table.insert(1, "model", fit.formula)
     table["note"] = note
+    table["ddf"] = fit.ddf
     return table

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analysis.growth import fit_growth
+from analysis.growth import GrowthResult, fit_growth
 
-__all__ = ["code_interventions", "intervention_effects"]
+__all__ = [
+    "InterventionModels",
+    "code_interventions",
+    "intervention_effects",
+    "intervention_models",
+]
 
 _EFFECTS = (("post", "level_change"), ("since", "slope_change"))
-_COLUMNS = ("estimate", "se", "z", "p", "ci_low", "ci_high")
+_COLUMNS = ("estimate", "se", "df", "t", "p", "ci_low", "ci_high")
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -159,6 +165,7 @@ def intervention_effects(
     covariates: Sequence[str] = (),
     team_slope: bool = True,
     kind: str | None = None,
+    ddf: str = "satterthwaite",
 ) -> pd.DataFrame:
     """Level and slope change after an intervention, from a discontinuous growth model.
 
@@ -178,14 +185,18 @@ def intervention_effects(
         Random team slopes on ``wave`` (``(wave | team)``) or intercepts only.
     kind:
         Use only interventions of this kind (see :func:`code_interventions`).
+    ddf:
+        Denominator degrees of freedom: ``"satterthwaite"`` (default), ``"kenward-roger"`` or
+        ``"wald"`` (see :func:`analysis.fit_growth`).
 
     Returns
     -------
     pandas.DataFrame
         Two rows per outcome: ``effect`` ``level_change`` (term ``post``) and ``slope_change``
-        (term ``since``), with ``estimate``, ``se``, ``z``, ``p``, ``ci_low``, ``ci_high``
-        (Wald 95%), and the fit's ``n_obs``, ``n_teams``, ``n_treated_teams``, ``singular``,
-        ``converged`` and ``suggestion``.
+        (term ``since``), with ``estimate``, ``se``, ``df``, ``t``, ``p``, ``ci_low``,
+        ``ci_high`` (95%, t distribution with ``df``), ``ddf`` (the method), and the fit's
+        ``n_obs``, ``n_teams``, ``n_treated_teams``, ``singular``, ``converged``,
+        ``suggestion`` and ``ddf_note``.
 
     Raises
     ------
@@ -225,6 +236,153 @@ def intervention_effects(
     >>> bool(effects.loc[0, "ci_low"] < 0.5 < effects.loc[0, "ci_high"])
     True
     """
+    return intervention_models(
+        data,
+        outcome,
+        interventions,
+        team=team,
+        wave=wave,
+        person=person,
+        covariates=covariates,
+        team_slope=team_slope,
+        kind=kind,
+        ddf=ddf,
+    ).effects
+
+
+@dataclass(frozen=True)
+class InterventionModels:
+    """The discontinuous growth models of one or more outcomes (see :func:`intervention_models`).
+
+    Attributes
+    ----------
+    effects:
+        Level and slope change per outcome (the table :func:`intervention_effects` returns).
+    trajectories:
+        Each team's fitted trajectory at each wave from the same fits: ``outcome``, ``team``,
+        ``wave``, ``post``, ``since``, ``fitted`` and ``slope`` (the line's slope per wave there:
+        ``b1 + u1j``, plus ``b3`` after the intervention).
+    """
+
+    effects: pd.DataFrame
+    trajectories: pd.DataFrame
+
+
+def _team_lines(
+    result: GrowthResult,
+    starts: pd.Series,
+    waves: Sequence[float],
+    outcome: str,
+    time: str,
+) -> pd.DataFrame:
+    """Fixed effects plus each team's empirical Bayes deviations at each wave, covariates at 0."""
+    teams = result.team_effects
+    grid = np.asarray(sorted({float(w) for w in waves}), dtype=float)
+    n_teams, n_waves = len(teams), len(grid)
+    wave = np.tile(grid, n_teams)
+    first = starts.reindex(teams.index).to_numpy(dtype=float)
+    start = np.repeat(first, n_waves)
+    treated = ~np.isnan(start)
+    post = np.where(treated, wave >= np.where(treated, start, np.inf), False).astype(float)
+    since = np.where(post == 1, wave - np.where(treated, start, 0.0), 0.0)
+    fixed = result.fixed["estimate"]
+    fitted = (
+        np.repeat(teams["intercept"].to_numpy(dtype=float), n_waves)
+        + np.repeat(teams["slope"].to_numpy(dtype=float), n_waves) * wave
+        + float(fixed["post"]) * post
+        + float(fixed["since"]) * since
+    )
+    slope = np.repeat(teams["slope"].to_numpy(dtype=float), n_waves) + float(fixed["since"]) * post
+    integral = bool(np.all(grid == np.round(grid)))
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "team": np.repeat(teams.index.to_numpy(), n_waves),
+            time: wave.astype(np.int64) if integral else wave,
+            "post": post.astype(np.int64),
+            "since": since.astype(np.int64) if integral else since,
+            "fitted": fitted,
+            "slope": slope,
+        }
+    )
+
+
+def intervention_models(
+    data: pd.DataFrame,
+    outcome: str | Sequence[str],
+    interventions: pd.DataFrame,
+    *,
+    team: str = "team",
+    wave: str = "wave",
+    person: str | None = None,
+    covariates: Sequence[str] = (),
+    team_slope: bool = True,
+    kind: str | None = None,
+    ddf: str = "satterthwaite",
+    waves: Sequence[float] | None = None,
+) -> InterventionModels:
+    """Intervention effects and each team's fitted trajectory from one discontinuous growth fit.
+
+    Parameters
+    ----------
+    data, outcome, interventions, team, wave, person, covariates, team_slope, kind, ddf:
+        As for :func:`intervention_effects`.
+    waves:
+        The waves to evaluate each team's trajectory at; the waves in ``data`` when ``None``.
+
+    Returns
+    -------
+    InterventionModels
+        ``effects`` (the table of :func:`intervention_effects`) and ``trajectories``: for every
+        team of each fit and every wave, ``post`` and ``since`` coded from the team's own
+        intervention and the fitted value
+
+        ``y_hat_jt = (b0 + u0j) + (b1 + u1j) t + b2 post_jt + b3 since_jt``,
+        ``slope_jt = b1 + u1j + b3 post_jt``
+
+        with the fixed effects ``b`` and the team's empirical Bayes deviations ``u0j``,
+        ``u1j`` (conditional modes; ``u1j = 0`` without team slopes), person effects and
+        covariates at 0. A team whose level jumped after its intervention shows the jump
+        ``b2`` at its first post wave and the slope ``b1 + u1j + b3`` after it; a team without
+        an intervention keeps its straight line. This is lme4's
+        ``predict(fit, newdata, re.form = ~ (wave | team))``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`intervention_effects`.
+
+    Notes
+    -----
+    The model is that of :func:`intervention_effects` (Bliese & Lang 2016); the team
+    deviations are those of :func:`analysis.fit_growth` (``team_effects``), so the fitted line
+    is the trajectory whose jump and change of slope the effects table quotes.
+
+    References
+    ----------
+    Bliese, P. D. & Lang, J. W. B. (2016). Understanding relative and absolute change in
+    discontinuous growth models: Coding alternatives and implications for hypothesis testing.
+    Organizational Research Methods, 19(4), 562-592.
+
+    Bates, D., Maechler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects
+    models using lme4. Journal of Statistical Software, 67(1), 1-48.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> team = np.repeat(np.arange(16), 6)
+    >>> wave = np.tile(np.arange(1, 7), 16)
+    >>> start = np.where(np.arange(16) < 8, 4, 99)[team]
+    >>> score = (4 + 0.1 * wave + 2.0 * (wave >= start) + rng.normal(0, 0.3, 16)[team]
+    ...          + rng.normal(0, 0.2, team.size))
+    >>> data = pd.DataFrame({"team": team, "wave": wave, "score": score})
+    >>> plan = pd.DataFrame({"team": range(8), "wave": 4})
+    >>> models = intervention_models(data, "score", plan, team_slope=False)
+    >>> line = models.trajectories.query("team == 0")["fitted"].to_numpy()
+    >>> bool(line[3] - line[2] > 1.5)
+    True
+    """
     outcomes = [outcome] if isinstance(outcome, str) else list(outcome)
     if not outcomes:
         raise ValueError("no outcome given")
@@ -241,6 +399,13 @@ def intervention_effects(
         )
     n_treated = int(coded.loc[coded["post"] == 1, team].nunique())
     rows: list[dict[str, object]] = []
+    lines: list[pd.DataFrame] = []
+    starts = _starts(interventions, team, wave, kind)
+    grid = (
+        list(waves)
+        if waves is not None
+        else sorted(float(w) for w in coded[wave].dropna().unique())
+    )
     for name in outcomes:
         result = fit_growth(
             coded,
@@ -250,6 +415,7 @@ def intervention_effects(
             person=person,
             covariates=["post", "since", *covariates],
             team_slope=team_slope,
+            ddf=ddf,
         )
         for term, effect in _EFFECTS:
             values = result.fixed.loc[term, list(_COLUMNS)].to_numpy(dtype=float)
@@ -257,12 +423,20 @@ def intervention_effects(
                 {"outcome": name, "effect": effect, "term": term}
                 | dict(zip(_COLUMNS, values.tolist(), strict=True))
                 | {
+                    "ddf": result.ddf,
                     "n_obs": result.n_obs,
                     "n_teams": result.n_teams,
                     "n_treated_teams": n_treated,
                     "singular": result.singular,
                     "converged": result.converged,
                     "suggestion": result.suggestion,
+                    "ddf_note": result.ddf_note,
                 }
             )
-    return pd.DataFrame(rows)
+        lines.append(_team_lines(result, starts, grid, name, wave))
+    trajectories = (
+        pd.concat(lines, ignore_index=True).rename(columns={"team": team})
+        if lines
+        else pd.DataFrame(columns=["outcome", team, wave, "post", "since", "fitted", "slope"])
+    )
+    return InterventionModels(pd.DataFrame(rows), trajectories)

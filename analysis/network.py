@@ -8,9 +8,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from analysis.bundle import Bundle
+from analysis.bundle import Bundle, network_answered
 
-__all__ = ["BROKERAGE_ROLES", "brokerage", "ei_index", "mask_uncovered", "network_table"]
+__all__ = [
+    "BROKERAGE_ROLES",
+    "brokerage",
+    "ei_index",
+    "mask_uncovered",
+    "network_table",
+    "team_graph",
+]
 
 BROKERAGE_ROLES = ("coordinator", "gatekeeper", "representative", "consultant", "liaison")
 
@@ -97,15 +104,20 @@ def brokerage(graph: nx.DiGraph, group: str) -> pd.DataFrame:
 
 def _mixing(edges: pd.DataFrame, roster: pd.DataFrame, attribute: str) -> dict[str, float]:
     """Observed and random-mixing expected cross-boundary share of ties for one attribute."""
-    group = dict(zip(roster["respondent"], roster[attribute], strict=True))
+    members = roster["respondent"].tolist()
+    groups = roster[attribute].tolist()
+    group = dict(zip(members, groups, strict=True))
     crossing = [
-        group.get(s) != group.get(t) for s, t in zip(edges["source"], edges["target"], strict=True)
+        group.get(s) != group.get(t)
+        for s, t in zip(edges["source"].tolist(), edges["target"].tolist(), strict=True)
     ]
     external = int(sum(crossing))
     internal = len(crossing) - external
-    senders = roster.loc[roster["responded"], attribute]
-    sizes = roster[attribute].value_counts()
-    n = len(roster)
+    senders = [
+        g for g, answered in zip(groups, network_answered(roster).tolist(), strict=True) if answered
+    ]
+    sizes = Counter(groups)
+    n = len(groups)
     # expected share of ties crossing the boundary if each responder chose alters at random
     if len(senders) and n > 1:
         expected = float(np.mean([(n - sizes[g]) / (n - 1) for g in senders]))
@@ -123,10 +135,58 @@ def _mixing(edges: pd.DataFrame, roster: pd.DataFrame, attribute: str) -> dict[s
     }
 
 
-def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
+def _graph(roster: pd.DataFrame, edges: pd.DataFrame) -> nx.DiGraph:
+    """The directed knowledge network of one team-wave from its roster and ties."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(
+        (
+            str(row["respondent"]),
+            {
+                "profession": str(row["profession"]),
+                "organisation": str(row["organisation"]),
+                "responded": bool(row["responded"]),
+            },
+        )
+        for row in roster.to_dict(orient="records")
+    )
+    known = edges["source"].isin(roster["respondent"]) & edges["target"].isin(roster["respondent"])
+    graph.add_edges_from(
+        zip(
+            edges.loc[known, "source"].astype(str),
+            edges.loc[known, "target"].astype(str),
+            strict=True,
+        )
+    )
+    return graph
+
+
+def team_graph(bundle: Bundle, team: str, wave: int) -> nx.DiGraph:
+    """The knowledge network of ``team`` at ``wave``: everyone on the roster as a node (with
+    ``profession``, ``organisation`` and ``responded``), a directed edge per tie ("I exchanged
+    knowledge with"). Only responders can name ties; anyone on the roster can be named.
+
+    Examples
+    --------
+    >>> from analysis.simulate import simulate_study
+    >>> bundle = simulate_study(teams=2, members=5, waves=2, seed=3).bundle
+    >>> graph = team_graph(bundle, bundle.teams[0], 1)
+    >>> roster = bundle.roster[(bundle.roster["team"] == bundle.teams[0]) & (bundle.roster["wave"] == 1)]
+    >>> graph.number_of_nodes() == len(roster), sorted(graph.nodes[next(iter(graph))])
+    (True, ['organisation', 'profession', 'responded'])
+    """
+    roster = bundle.roster[(bundle.roster["team"] == team) & (bundle.roster["wave"] == wave)]
+    ties = bundle.ties[(bundle.ties["team"] == team) & (bundle.ties["wave"] == wave)]
+    return _graph(roster, ties)
+
+
+def network_table(
+    bundle: Bundle, *, min_coverage: float = 0.7, brokerage_roles: bool = True
+) -> pd.DataFrame:
     """Network measures of the knowledge-exchange roster question per team and wave.
 
-    For each team and wave: roster size :math:`N`, responders :math:`n`, coverage
+    For each team and wave: roster size :math:`N`, responders :math:`n` (who answered the
+    roster question: "Prefer not to answer" there is missing, see
+    :func:`analysis.bundle.network_answered`), coverage
     :math:`n / N`, ties :math:`T` (directed, "I exchanged knowledge with"), density
     :math:`T / (n (N - 1))` (only responders can name ties, anyone on the roster can be
     named), E-I index by profession and by organisation, the observed share of cross-boundary
@@ -137,7 +197,8 @@ def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
 
     (the share of a responder's possible alters outside its own group :math:`g(i)`) and their
     ratio (below 1: knowledge sticks inside groups), and Gould-Fernandez brokerage counts by
-    profession. When coverage is below ``min_coverage`` the measures are not meaningful: they
+    profession (left out with ``brokerage_roles=False``, for callers that need only the
+    mixing measures, such as each replication of a power analysis). When coverage is below ``min_coverage`` the measures are not meaningful: they
     are NaN and ``meaningful`` is false (the counts are still given).
 
     Returns
@@ -156,7 +217,7 @@ def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
     for (team, wave), roster in bundle.roster.groupby(["team", "wave"], sort=True):
         edges = ties.get((team, wave), no_ties)
         size = len(roster)
-        responders = int(roster["responded"].sum())
+        responders = int(network_answered(roster).sum())
         coverage = responders / size if size else 0.0
         row: dict[str, object] = {
             "team": team,
@@ -172,15 +233,10 @@ def network_table(bundle: Bundle, *, min_coverage: float = 0.7) -> pd.DataFrame:
         for attribute in ("profession", "organisation"):
             for key, value in _mixing(edges, roster, attribute).items():
                 measures[f"{key}_{attribute}"] = value
-        graph = nx.DiGraph()
-        graph.add_nodes_from(
-            (r, {"profession": p})
-            for r, p in zip(roster["respondent"], roster["profession"], strict=True)
-        )
-        graph.add_edges_from(zip(edges["source"], edges["target"], strict=True))
-        roles = brokerage(graph, "profession").sum()
-        for role in BROKERAGE_ROLES:
-            measures[f"brokerage_{role}"] = float(roles[role])
+        if brokerage_roles:
+            roles = brokerage(_graph(roster, edges), "profession").sum()
+            for role in BROKERAGE_ROLES:
+                measures[f"brokerage_{role}"] = float(roles[role])
         row.update(measures)
         rows.append(row)
     return mask_uncovered(pd.DataFrame(rows), min_coverage)

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from itertools import product
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis.bundle import Bundle
+from analysis.formation import assess_formation
+from analysis.growth import fit_growth
+from analysis.interventions import code_interventions
+from analysis.scoring import MIN_ANSWERED_SHARE
 from analysis.simulate import _default_instrument, simulate_study
+
+if TYPE_CHECKING:  # joblib is imported when replications run, not by every copkit command
+    from joblib import Parallel
 
 __all__ = ["PowerResult", "binomial_interval", "power_analysis", "power_table"]
 
 Method = Literal["auto", "growth", "team_means"]
-Test = Literal["t", "z"]
+Ddf = Literal["satterthwaite", "kenward-roger", "wald"]
 Progress = Callable[[int, int], None]
 
 
@@ -42,8 +52,8 @@ class PowerResult:
     method : str
         ``growth`` (three-level REML growth model, :func:`analysis.growth.fit_growth`) or
         ``team_means`` (OLS on team-wave means with team intercepts and slopes).
-    test : str
-        ``t`` or ``z``: the reference distribution of the test (see :func:`power_analysis`).
+    ddf : str
+        Denominator degrees of freedom of the test (see :func:`power_analysis`).
     detections : int
         Studies with ``p < alpha`` for the level change.
     failures : int
@@ -55,7 +65,8 @@ class PowerResult:
     mean_estimate : float
         Mean estimated level change over the fitted studies (bias check).
     coverage : float
-        Share of fitted studies whose ``1 - alpha`` Wald interval covers ``effect``.
+        Share of fitted studies whose ``1 - alpha`` interval (t with the test's df) covers
+        ``effect``.
     verdict_accuracy : float
         Share of teams (over all studies) whose formation verdict equals the simulated kind;
         NaN when :func:`analysis.formation.assess_formation` is not available or not asked for.
@@ -72,7 +83,7 @@ class PowerResult:
     reps: int
     alpha: float
     method: str
-    test: str
+    ddf: str
     detections: int
     failures: int
     power: float
@@ -102,7 +113,9 @@ def binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple
     Notes
     -----
     ``low = B(a/2; x, n - x + 1)`` (0 when ``x = 0``) and ``high = B(1 - a/2; x + 1, n - x)``
-    (1 when ``x = n``), with ``B(q; a, b)`` the beta quantile function.
+    (1 when ``x = n``), with ``B(q; a, b)`` the beta quantile function; computed by
+    statsmodels' ``proportion_confint(method="beta")``, which gives R's ``binom.test``
+    interval.
 
     References
     ----------
@@ -119,18 +132,13 @@ def binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple
         raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    a = 1.0 - level
-    low = 0.0 if successes == 0 else float(stats.beta.ppf(a / 2, successes, trials - successes + 1))
-    high = (
-        1.0
-        if successes == trials
-        else float(stats.beta.ppf(1 - a / 2, successes + 1, trials - successes))
-    )
-    return low, high
+    low, high = proportion_confint(successes, trials, alpha=1.0 - level, method="beta")
+    return float(low), float(high)
 
 
 def _scale_scores(bundle: Bundle, scale_id: str) -> pd.DataFrame:
-    """Person x wave scores of one scale: reverse-keyed item mean with >= 2/3 items answered."""
+    """Person x wave scores of one scale: reverse-keyed item mean with at least
+    :data:`~analysis.scoring.MIN_ANSWERED_SHARE` of the items answered."""
     scale = bundle.instrument.scale(scale_id)
     rs = scale.response_scale
     reverse = {item.id for item in scale.items if item.reverse}
@@ -148,122 +156,80 @@ def _scale_scores(bundle: Bundle, scale_id: str) -> pd.DataFrame:
     )
     grouped = frame.groupby(["wave", "team", "respondent"], sort=True)["value"]
     out = pd.DataFrame({"score": grouped.mean(), "answered": grouped.count()}).reset_index()
-    needed = math.ceil(2 / 3 * len(scale.items) - 1e-9)
+    needed = math.ceil(MIN_ANSWERED_SHARE * len(scale.items) - 1e-9)
     out = out[out["answered"] >= needed]
     return out.drop(columns="answered").reset_index(drop=True)
 
 
 def _code_post_since(scores: pd.DataFrame, interventions: pd.DataFrame) -> pd.DataFrame:
-    """Discontinuous growth coding: ``post = 1[wave >= s]``, ``since = max(0, wave - s)``.
-
-    Uses :func:`analysis.interventions.code_interventions` when it is available.
-    """
-    try:
-        from analysis.interventions import code_interventions
-    except ImportError:
-        pass
-    else:
-        return code_interventions(scores, interventions)
-    first = interventions.groupby("team")["wave"].min()
-    start = scores["team"].map(first).to_numpy(dtype=np.float64)
-    wave = scores["wave"].to_numpy(dtype=np.float64)
-    treated = ~np.isnan(start)
-    post = np.where(treated, wave >= np.where(treated, start, np.inf), False).astype(float)
-    since = np.where(post > 0, wave - np.where(treated, start, 0.0), 0.0)
-    return scores.assign(post=post, since=since)
+    """Discontinuous growth coding (:func:`analysis.interventions.code_interventions`):
+    ``post = 1[wave >= s]``, ``since = max(0, wave - s)``."""
+    return code_interventions(scores, interventions)
 
 
-def _growth_fitter() -> Callable[..., Any] | None:
-    try:
-        from analysis.growth import fit_growth
-    except ImportError:
-        return None
-    return fit_growth
-
-
-def _fit_growth(scores: pd.DataFrame, test: Test = "t") -> tuple[float, float, float]:
+def _fit_growth(scores: pd.DataFrame, ddf: Ddf = "satterthwaite") -> tuple[float, float, float]:
     """Level change, its standard error and test df from the growth model (the primary path).
 
-    ``test="t"`` refers ``estimate / se`` to a t distribution with ``J - 2`` degrees of
-    freedom (``J`` teams); ``"z"`` keeps the Wald z test that :func:`fit_growth` reports
-    (infinite df).
+    The df are those :func:`analysis.growth.fit_growth` reports for ``post`` with ``ddf``
+    (Satterthwaite by default; ``inf`` for Wald); with Kenward-Roger the standard error is the
+    adjusted one.
     """
-    fit_growth = _growth_fitter()
-    if fit_growth is None:  # pragma: no cover - resolved before
-        raise RuntimeError("analysis.growth.fit_growth is not available")
     covariates = ["post"] + (["since"] if scores["since"].any() else [])
     result = fit_growth(
-        scores, "score", time="wave", team="team", person="respondent", covariates=covariates
+        scores,
+        "score",
+        time="wave",
+        team="team",
+        person="respondent",
+        covariates=covariates,
+        ddf=ddf,
     )
-    row = result.fixed.loc["post"]
-    df = math.inf if test == "z" else float(result.n_teams - 2)
-    se = float(row["se"])
-    if df < 1 or not (se > 0 and math.isfinite(se)):
-        raise ValueError("too few teams or a degenerate standard error for the level change")
-    return float(row["estimate"]), se, df
+    post = result.fixed.loc["post", ["estimate", "se", "df"]].to_numpy(dtype=np.float64)
+    estimate, se, df = (float(value) for value in post)
+    if not (df > 0) or not (se > 0 and math.isfinite(se)):
+        raise ValueError("degenerate standard error or df for the level change")
+    return estimate, se, df
 
 
-def _fit_team_means(scores: pd.DataFrame, test: Test = "t") -> tuple[float, float, float]:
+def _fit_team_means(scores: pd.DataFrame, ddf: Ddf = "satterthwaite") -> tuple[float, float, float]:
     """Level change by OLS on team-wave means with team intercepts and team slopes.
 
     ``ybar_jt = c_j + d_j (t - 1) + Delta post_jt + gamma since_jt + r_jt``: each team's own
     trend absorbs kind and team differences, so the residuals are occasion noise and the
-    classical t test (``n - rank`` degrees of freedom) has its nominal size (``test="z"``
-    uses the normal reference instead).
+    classical t test (``n - rank`` degrees of freedom) has its nominal size (``ddf="wald"``
+    uses the normal reference instead). Fitted by statsmodels' formula OLS
+    (``score ~ 0 + C(team) + C(team):t0 + post [+ since]``; a pseudo-inverse where the design
+    is rank deficient, with ``n - rank`` residual df, as R's ``lm``).
     """
     means = (
         scores.groupby(["team", "wave"], sort=True)
         .agg(score=("score", "mean"), post=("post", "first"), since=("since", "first"))
         .reset_index()
     )
-    codes, _ = pd.factorize(means["team"], sort=True)
-    n_teams = int(codes.max()) + 1
-    n = len(means)
-    t0 = means["wave"].to_numpy(dtype=np.float64) - 1.0
-    dummies = np.zeros((n, n_teams))
-    dummies[np.arange(n), codes] = 1.0
-    columns = [dummies, dummies * t0[:, None], means[["post"]].to_numpy(dtype=np.float64)]
-    if means["since"].any():
-        columns.append(means[["since"]].to_numpy(dtype=np.float64))
-    X = np.column_stack(columns)
-    y = means["score"].to_numpy(dtype=np.float64)
-    post_col = 2 * n_teams
+    means["t0"] = means["wave"].astype(float) - 1.0
+    formula = "score ~ 0 + C(team) + C(team):t0 + post" + (
+        " + since" if means["since"].any() else ""
+    )
+    model = smf.ols(formula, data=means)
+    X = model.exog
+    post_col = model.exog_names.index("post")
     rank = int(np.linalg.matrix_rank(X))
-    without = np.delete(X, post_col, axis=1)
-    if int(np.linalg.matrix_rank(without)) == rank:
+    if int(np.linalg.matrix_rank(np.delete(X, post_col, axis=1))) == rank:
         raise ValueError("the level change is not estimable in this simulated study")
-    df = n - rank
-    if df < 1:
+    if len(means) - rank < 1:
         raise ValueError("no residual degrees of freedom for the team-means model")
-    pinv = np.linalg.pinv(X.T @ X)
-    beta = pinv @ X.T @ y
-    resid = y - X @ beta
-    sigma2 = float(resid @ resid) / df
-    se = math.sqrt(sigma2 * pinv[post_col, post_col])
-    estimate = float(beta[post_col])
+    fit = model.fit()
+    se = float(fit.bse["post"])
+    estimate = float(fit.params["post"])
     if not (se > 0 and math.isfinite(se)):
         raise ValueError("degenerate standard error for the level change")
-    return estimate, se, math.inf if test == "z" else float(df)
-
-
-def _formation_assessor() -> Callable[..., Any] | None:
-    try:
-        from analysis.formation import assess_formation
-    except ImportError:
-        return None
-    return assess_formation
+    return estimate, se, math.inf if ddf == "wald" else float(fit.df_resid)
 
 
 def _resolve_method(method: Method) -> str:
     if method not in ("auto", "growth", "team_means"):
         raise ValueError(f"method must be 'auto', 'growth' or 'team_means', got {method!r}")
-    if method == "team_means":
-        return method
-    if _growth_fitter() is not None:
-        return "growth"
-    if method == "growth":
-        raise ValueError("method='growth' needs analysis.growth.fit_growth, which is not available")
-    return "team_means"
+    return "team_means" if method == "team_means" else "growth"
 
 
 def power_analysis(
@@ -279,9 +245,11 @@ def power_analysis(
     slope_effect: float = 0.0,
     intervention_share: float = 0.5,
     method: Method = "auto",
-    test: Test = "t",
+    ddf: Ddf = "satterthwaite",
     verdicts: bool = True,
     progress: Progress | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
 ) -> PowerResult:
     """Power to detect an intervention's level change, and formation-verdict accuracy.
 
@@ -310,21 +278,26 @@ def power_analysis(
         Share of teams with an intervention.
     method : {"auto", "growth", "team_means"}
         ``growth`` fits ``score ~ wave + post + since + (wave | team) + (1 | team:respondent)``
-        by REML (:func:`analysis.growth.fit_growth`), Wald test of ``post``; ``team_means`` fits
+        by REML (:func:`analysis.growth.fit_growth`), t test of ``post``; ``team_means`` fits
         OLS on team-wave means with team intercepts and slopes, t test of ``post``. ``auto``
         uses the growth model whenever it is available.
-    test : {"t", "z"}
-        Reference distribution of ``estimate / se``. ``t`` (default): for the growth model a
-        t distribution with ``J - 2`` degrees of freedom (``J`` teams), the between-within
-        choice for designs with few clusters, because the Wald z test is liberal with few
-        teams (about 13% rejections at ``alpha = .05`` with 8 teams, 5% with 32, in this
-        simulator); for ``team_means`` the OLS t with ``n - rank`` df. ``z``: the normal
-        reference (what :func:`analysis.growth.fit_growth` reports).
+    ddf : {"satterthwaite", "kenward-roger", "wald"}
+        Denominator degrees of freedom of ``estimate / se``. For the growth model the df (and,
+        for Kenward-Roger, the adjusted standard error) that :func:`analysis.fit_growth`
+        reports with that method, the same test the evaluator report shows; ``wald`` is the
+        normal reference, liberal with few teams. For ``team_means`` the OLS t with
+        ``n - rank`` df (the normal reference under ``wald``).
     verdicts : bool
         Also run :func:`analysis.formation.assess_formation` (if it exists) on each study and
         report the share of teams with the right verdict.
     progress : callable, optional
         Called as ``progress(done, reps)`` after each study.
+    jobs : int or None
+        Worker processes on this machine (joblib's loky backend); ``None`` uses every core, 1
+        (the default) runs in this process.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``): the replications run on that
+        cluster's workers through joblib's Dask backend instead (``jobs`` is then ignored).
 
     Returns
     -------
@@ -334,7 +307,9 @@ def power_analysis(
     -----
     With ``d`` detections in ``R`` studies, power is ``d / R`` with a Clopper-Pearson interval
     (:func:`binomial_interval`); its Monte Carlo standard error is ``sqrt(p (1 - p) / R)``
-    (about 0.035 at ``p = 0.5``, ``R = 200``). Intervention coding (Bliese & Lang 2016):
+    (about 0.035 at ``p = 0.5``, ``R = 200``). Replication ``r`` simulates its study from the
+    ``r``-th child of ``numpy.random.SeedSequence(seed)``, so the result is the same whatever
+    the number of workers or where they run. Intervention coding (Bliese & Lang 2016):
     ``post = 1[t >= s_j]``, ``since = max(0, t - s_j)``, ``s_j`` the first wave after the
     intervention began; the level change is the coefficient of ``post``. A study whose model
     cannot be fitted counts as a non-detection and is reported in ``failures``.
@@ -356,14 +331,90 @@ def power_analysis(
     >>> result.reps, result.power > 0.5
     (10, True)
     """
+    design = _checked_design(
+        teams=teams,
+        members=members,
+        waves=waves,
+        effect=effect,
+        reps=reps,
+        alpha=alpha,
+        scale=scale,
+        slope_effect=slope_effect,
+        intervention_share=intervention_share,
+        method=method,
+        ddf=ddf,
+        verdicts=verdicts,
+    )
+    with _workers(jobs, scheduler) as parallel:
+        return _estimate(parallel, design, _replication_seeds(seed, reps), progress)
+
+
+@dataclass(frozen=True)
+class _Design:
+    """Everything one simulated study of a design needs (sent to the workers)."""
+
+    teams: int
+    members: int
+    waves: int
+    effect: float
+    slope_effect: float
+    intervention_share: float
+    scale: str
+    method: str
+    ddf: str
+    alpha: float
+    verdicts: bool
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What one simulated study gave (see :func:`replicate`).
+
+    Attributes
+    ----------
+    fitted : bool
+        Whether the model of the level change could be fitted.
+    detected, covered : bool
+        ``p < alpha``; the ``1 - alpha`` interval covers the true effect.
+    estimate : float
+        The estimated level change (NaN when not fitted).
+    correct, judged : int
+        Teams whose formation verdict equals the simulated kind, and teams judged (0 when
+        verdicts were not asked for).
+    """
+
+    fitted: bool
+    detected: bool
+    covered: bool
+    estimate: float
+    correct: int
+    judged: int
+
+
+def _checked_design(
+    *,
+    teams: int,
+    members: int,
+    waves: int,
+    effect: float,
+    reps: int,
+    alpha: float,
+    scale: str,
+    slope_effect: float,
+    intervention_share: float,
+    method: Method,
+    ddf: Ddf,
+    verdicts: bool,
+) -> _Design:
+    """The design, once every argument is checked (ValueError naming the bad one)."""
     if reps < 1:
         raise ValueError(f"reps must be at least 1, got {reps}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     if not math.isfinite(effect):
         raise ValueError(f"effect must be a finite number, got {effect}")
-    if test not in ("t", "z"):
-        raise ValueError(f"test must be 't' or 'z', got {test!r}")
+    if ddf not in ("satterthwaite", "kenward-roger", "wald"):
+        raise ValueError(f"ddf must be 'satterthwaite', 'kenward-roger' or 'wald', got {ddf!r}")
     if teams < 3:
         raise ValueError(f"power planning needs at least 3 teams, got {teams}")
     if waves < 4:
@@ -376,67 +427,138 @@ def power_analysis(
     scale_ids = _default_instrument().scale_ids
     if scale not in scale_ids:
         raise ValueError(f"unknown scale {scale!r}; scales: {', '.join(scale_ids)}")
-    chosen = _resolve_method(method)
-    fit = _fit_growth if chosen == "growth" else _fit_team_means
-    assess = _formation_assessor() if verdicts else None
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(reps)]
-    started = time.perf_counter()
-    detections = failures = 0
-    estimates: list[float] = []
-    covered = 0
-    correct = judged = 0
-    for done, rep_seed in enumerate(seeds, start=1):
-        study = simulate_study(
-            teams=teams,
-            members=members,
-            waves=waves,
-            seed=rep_seed,
-            effect=effect,
-            slope_effect=slope_effect,
-            intervention_share=intervention_share,
-        )
-        scores = _code_post_since(_scale_scores(study.bundle, scale), study.bundle.interventions)
-        try:
-            estimate, se, df = fit(scores, test)
-        except (ValueError, np.linalg.LinAlgError):
-            failures += 1
-        else:
-            reference = stats.norm if math.isinf(df) else stats.t(df)
-            estimates.append(estimate)
-            p = float(2.0 * reference.sf(abs(estimate / se)))
-            detections += int(p < alpha)
-            covered += int(abs(estimate - effect) <= float(reference.ppf(1 - alpha / 2)) * se)
-        if assess is not None:
-            verdict = assess(study.bundle)
-            if "team" in verdict.columns:
-                verdict = verdict.set_index("team")
-            expected = study.truth.set_index("team")["expected_verdict"]
-            got = verdict["verdict"].reindex(expected.index)
-            correct += int((got == expected).sum())
-            judged += len(expected)
-        if progress is not None:
-            progress(done, reps)
-    low, high = binomial_interval(detections, reps)
-    fitted = len(estimates)
-    return PowerResult(
+    return _Design(
         teams=teams,
         members=members,
         waves=waves,
         effect=float(effect),
         slope_effect=float(slope_effect),
+        intervention_share=intervention_share,
         scale=scale,
-        reps=reps,
+        method=_resolve_method(method),
+        ddf=ddf,
         alpha=alpha,
-        method=chosen,
-        test=test,
+        verdicts=verdicts,
+    )
+
+
+def _replication_seeds(seed: int, reps: int) -> list[int]:
+    """One seed per replication, from ``seed`` alone: the same studies whatever the workers."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(reps)]
+
+
+def replicate(design: _Design, rep_seed: int) -> Replication:
+    """Simulate one study of ``design`` with ``rep_seed``, test its level change, judge it.
+
+    A pure function of its arguments, so replications may run in any process, in any order.
+    """
+    study = simulate_study(
+        teams=design.teams,
+        members=design.members,
+        waves=design.waves,
+        seed=rep_seed,
+        effect=design.effect,
+        slope_effect=design.slope_effect,
+        intervention_share=design.intervention_share,
+    )
+    scores = _code_post_since(_scale_scores(study.bundle, design.scale), study.bundle.interventions)
+    fit = _fit_growth if design.method == "growth" else _fit_team_means
+    fitted = detected = covered = False
+    estimate = math.nan
+    try:
+        estimate, se, df = fit(scores, design.ddf)  # type: ignore[arg-type]
+    except (ValueError, np.linalg.LinAlgError):
+        estimate = math.nan
+    else:
+        fitted = True
+        reference = stats.norm if math.isinf(df) else stats.t(df)
+        p = float(2.0 * reference.sf(abs(estimate / se)))
+        detected = p < design.alpha
+        margin = float(reference.ppf(1 - design.alpha / 2)) * se
+        covered = abs(estimate - design.effect) <= margin
+    correct = judged = 0
+    assess = assess_formation if design.verdicts else None
+    if assess is not None:
+        verdict = assess(study.bundle)
+        if "team" in verdict.columns:
+            verdict = verdict.set_index("team")
+        expected = study.truth.set_index("team")["expected_verdict"]
+        got = verdict["verdict"].reindex(expected.index)
+        correct = int((got == expected).sum())
+        judged = len(expected)
+    return Replication(fitted, detected, covered, estimate, correct, judged)
+
+
+@contextmanager
+def _workers(jobs: int | None, scheduler: str | None) -> Iterator[Parallel]:
+    """A joblib ``Parallel`` running replications on ``jobs`` local processes (None: every
+    core; 1: in this process), or on the Dask cluster whose scheduler is at ``scheduler``."""
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    from joblib import Parallel, parallel_config
+
+    if scheduler is None:
+        with Parallel(n_jobs=jobs or -1, return_as="generator") as parallel:
+            yield parallel
+        return
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ValueError(
+            "--scheduler needs Dask's distributed package: pip install 'copkit[cluster]'"
+        ) from exc
+    try:
+        client = Client(scheduler, timeout=30)
+    except OSError as exc:
+        raise ValueError(f"no Dask scheduler answers at {scheduler}: {exc}") from exc
+    try:
+        with parallel_config(backend="dask"), Parallel(return_as="generator") as parallel:
+            yield parallel
+    finally:
+        client.close()
+
+
+def _estimate(
+    parallel: Parallel,
+    design: _Design,
+    seeds: Sequence[int],
+    progress: Progress | None,
+) -> PowerResult:
+    """Run one design's replications on ``parallel`` and summarise them (in seed order)."""
+    from joblib import delayed
+
+    started = time.perf_counter()
+    reps = len(seeds)
+    outcomes: list[Replication] = []
+    for done, outcome in enumerate(
+        parallel(delayed(replicate)(design, rep_seed) for rep_seed in seeds), start=1
+    ):
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(done, reps)
+    fitted = [o for o in outcomes if o.fitted]
+    detections = sum(o.detected for o in fitted)
+    judged = sum(o.judged for o in outcomes)
+    low, high = binomial_interval(detections, reps)
+    return PowerResult(
+        teams=design.teams,
+        members=design.members,
+        waves=design.waves,
+        effect=design.effect,
+        slope_effect=design.slope_effect,
+        scale=design.scale,
+        reps=reps,
+        alpha=design.alpha,
+        method=design.method,
+        ddf=design.ddf,
         detections=detections,
-        failures=failures,
+        failures=reps - len(fitted),
         power=detections / reps,
         ci_low=low,
         ci_high=high,
-        mean_estimate=float(np.mean(estimates)) if fitted else math.nan,
-        coverage=covered / fitted if fitted else math.nan,
-        verdict_accuracy=correct / judged if judged else math.nan,
+        mean_estimate=float(np.mean([o.estimate for o in fitted])) if fitted else math.nan,
+        coverage=sum(o.covered for o in fitted) / len(fitted) if fitted else math.nan,
+        verdict_accuracy=sum(o.correct for o in outcomes) / judged if judged else math.nan,
         seconds=time.perf_counter() - started,
     )
 
@@ -458,9 +580,11 @@ def power_table(
     seed: int = 0,
     scale: str = "mutual_engagement",
     method: Method = "auto",
-    test: Test = "t",
+    ddf: Ddf = "satterthwaite",
     verdicts: bool = True,
     progress: Progress | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Power over a grid of designs (every combination of the values given).
 
@@ -468,7 +592,7 @@ def power_table(
     ----------
     teams, members, waves, effect : int, float or sequences of them
         The grid; single values are held fixed.
-    reps, alpha, seed, scale, method, test, verdicts :
+    reps, alpha, seed, scale, method, ddf, verdicts, jobs, scheduler :
         As in :func:`power_analysis` (the same seed for every design, so designs are compared
         on common random numbers).
     progress : callable, optional
@@ -493,27 +617,31 @@ def power_table(
     """
     grid = list(product(_as_list(teams), _as_list(members), _as_list(waves), _as_list(effect)))
     total = len(grid) * reps
-    rows: list[dict[str, Any]] = []
-    for k, (n_teams, n_members, n_waves, size) in enumerate(grid):
-        offset = k * reps
-
-        def step(done: int, _reps: int, offset: int = offset) -> None:
-            if progress is not None:
-                progress(offset + done, total)
-
-        result = power_analysis(
+    designs = [
+        _checked_design(
             teams=int(n_teams),
             members=int(n_members),
             waves=int(n_waves),
             effect=float(size),
             reps=reps,
             alpha=alpha,
-            seed=seed,
             scale=scale,
+            slope_effect=0.0,
+            intervention_share=0.5,
             method=method,
-            test=test,
+            ddf=ddf,
             verdicts=verdicts,
-            progress=step,
         )
-        rows.append(asdict(result))
+        for n_teams, n_members, n_waves, size in grid
+    ]
+    seeds = _replication_seeds(seed, reps)
+    rows: list[dict[str, Any]] = []
+    with _workers(jobs, scheduler) as parallel:  # one pool for the whole grid
+        for k, design in enumerate(designs):
+
+            def step(done: int, _reps: int, offset: int = k * reps) -> None:
+                if progress is not None:
+                    progress(offset + done, total)
+
+            rows.append(asdict(_estimate(parallel, design, seeds, step)))
     return pd.DataFrame(rows)

@@ -14,6 +14,8 @@ __all__ = [
     "REMLFit",
     "fit_reml",
     "prepare_design",
+    "relative_covariances",
+    "reml_criterion_gradient",
     "reml_deviance",
     "reml_deviance_gradient",
 ]
@@ -315,6 +317,15 @@ def reml_deviance_gradient(theta: FloatArray, design: NestedDesign) -> tuple[flo
     ``d d_R / d theta_person = sum_i 2 theta_person (n_i / d_i - s_i' Psi_j s_i / d_i^2)`` with
     ``Psi_j = [[T Gamma_j T', -T F_j], [-F_j' T', Abar]]``.
     """
+    return _deviance_gradient(theta, design, None)
+
+
+def _deviance_gradient(
+    theta: FloatArray, design: NestedDesign, sigma2: float | None
+) -> tuple[float, FloatArray]:
+    """The REML criterion and its gradient in ``theta``: profiled over ``sigma`` when
+    ``sigma2`` is ``None``, otherwise at that residual variance (see
+    :func:`reml_criterion_gradient`)."""
     theta = np.asarray(theta, dtype=float)
     p = design.n_fixed
     q = design.n_team_re
@@ -332,13 +343,15 @@ def reml_deviance_gradient(theta: FloatArray, design: NestedDesign) -> tuple[flo
     if not r2 > 0:
         return failed
     dof = n - p
-    deviance = (
-        logdet_L
-        + 2.0 * float(np.sum(np.log(np.diagonal(R))))
-        + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
-    )
+    logdet_RX = 2.0 * float(np.sum(np.log(np.diagonal(R))))
+    if sigma2 is None:
+        deviance = logdet_L + logdet_RX + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+        weight = dof / r2
+    else:
+        deviance = logdet_L + logdet_RX + r2 / sigma2 + dof * np.log(2.0 * np.pi * sigma2)
+        weight = 1.0 / sigma2
     v = np.append(-beta, 1.0)
-    Abar = (dof / r2) * np.outer(v, v)
+    Abar = weight * np.outer(v, v)
     Abar[:p, :p] += Axx_inv
     F = K @ Abar
     Gamma = G_inv + F @ np.transpose(K, (0, 2, 1))
@@ -377,6 +390,109 @@ def reml_deviance(theta: FloatArray, design: NestedDesign) -> float:
         The deviance; the REML log-likelihood is ``-d_R / 2``.
     """
     return reml_deviance_gradient(theta, design)[0]
+
+
+def _internal_scale(design: NestedDesign) -> FloatArray:
+    """Factors ``D`` with ``theta_internal = D * theta_user`` (the slope column was divided by
+    ``s``, so the slope row of the team factor is multiplied by it internally)."""
+    team = [1.0] if design.n_team_re == 1 else [1.0, design.time_scale, design.time_scale]
+    return np.array(team + ([1.0] if design.n_persons > 0 else []))
+
+
+def reml_criterion_gradient(varpar: FloatArray, design: NestedDesign) -> tuple[float, FloatArray]:
+    """REML criterion at given ``(theta, sigma)`` and its gradient: lmerTest's ``devfun_vp``.
+
+    Parameters
+    ----------
+    varpar:
+        lme4's ``theta`` on the caller's time scale (see :attr:`REMLFit.theta`) followed by the
+        residual standard deviation ``sigma``.
+    design:
+        Sufficient statistics from :func:`prepare_design`.
+
+    Returns
+    -------
+    tuple of (float, ndarray)
+        ``d(theta, sigma)`` and its gradient in ``varpar``; ``(inf, zeros)`` where undefined.
+
+    Notes
+    -----
+    Not profiled over ``sigma`` (Kuznetsova, Brockhoff & Christensen 2017, section 3):
+
+    ``d = log|L|^2 + log|R_X|^2 + r^2 / sigma^2 + (n - p) log(2 pi sigma^2)``,
+
+    ``d d / d sigma = 2 (n - p) / sigma - 2 r^2 / sigma^3``; the gradient in ``theta`` is that
+    of :func:`reml_deviance_gradient` with ``(n - p) / r^2`` replaced by ``1 / sigma^2``.
+    Diagonal elements of the team factor may be negative here (the criterion depends on the
+    factor only through ``T T'``), as numerical derivatives at a zero variance need.
+
+    References
+    ----------
+    Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package: tests in
+    linear mixed effects models. Journal of Statistical Software, 82(13), 1-26.
+    """
+    varpar = np.asarray(varpar, dtype=float)
+    scale = _internal_scale(design)
+    sigma = float(varpar[-1])
+    failed = (float("inf"), np.zeros_like(varpar))
+    if not sigma > 0:
+        return failed
+    deviance, gradient = _deviance_gradient(varpar[:-1] * scale, design, sigma * sigma)
+    if not np.isfinite(deviance):
+        return failed
+    r2 = _penalised_rss(varpar[:-1] * scale, design)
+    dof = design.n_obs - design.n_fixed
+    d_sigma = 2.0 * dof / sigma - 2.0 * r2 / sigma**3
+    return deviance, np.append(gradient * scale, d_sigma)
+
+
+def _penalised_rss(theta: FloatArray, design: NestedDesign) -> float:
+    p = design.n_fixed
+    A = _pieces(theta, design)[-1]
+    beta = np.linalg.solve(A[:p, :p], A[:p, p])
+    return float(A[p, p] - A[p, :p] @ beta)
+
+
+def relative_covariances(
+    theta: FloatArray, design: NestedDesign
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Covariances of the estimates divided by ``sigma^2``, at lme4's ``theta``.
+
+    Parameters
+    ----------
+    theta:
+        lme4's ``theta`` on the caller's time scale (:attr:`REMLFit.theta`).
+    design:
+        Sufficient statistics from :func:`prepare_design`.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(R_X' R_X)^{-1}`` (``p x p``; times ``sigma^2`` it is ``vcov(beta)``), the
+        conditional covariance of each team's random effects given ``beta`` (``J x q x q``) and
+        the prediction-error covariance of each team's trajectory ``beta[:q] + b_j``
+        (``J x q x q``), from the inverse of Henderson's mixed-model equations.
+    """
+    theta = np.asarray(theta, dtype=float) * _internal_scale(design)
+    p = design.n_fixed
+    q = design.n_team_re
+    _logdet, T, _M, _d, G_inv, G_inv_H, A = _pieces(theta, design)
+    Axx_inv = np.linalg.inv(A[:p, :p])
+    S = np.diag([1.0, 1.0 / design.time_scale]) if q == 2 else np.eye(1)
+    TS = S @ T
+    re_cov = np.einsum("ik,jkl,ml->jim", TS, G_inv, TS)
+    GHx = G_inv_H[:, :, :p]
+    C_ub = -GHx @ Axx_inv
+    C_uu = G_inv + np.einsum("jip,pr,jkr->jik", GHx, Axx_inv, GHx)
+    C_bu = np.einsum("ik,jkl->jil", TS, C_uu)
+    pev = np.einsum("jil,ml->jim", C_bu, TS)
+    cross = np.einsum("ik,jkr->jir", TS, C_ub)[:, :, :q]
+    pev = pev + Axx_inv[:q, :q][None, :, :] + cross + np.transpose(cross, (0, 2, 1))
+    return (
+        np.asarray(Axx_inv, dtype=np.float64),
+        np.asarray(re_cov, dtype=np.float64),
+        np.asarray(pev, dtype=np.float64),
+    )
 
 
 def _lower_bounds(q: int, has_person: bool) -> FloatArray:
@@ -567,7 +683,7 @@ def _estimates(
     p = design.n_fixed
     q = design.n_team_re
     n = design.n_obs
-    logdet_L, T, _M, _d, G_inv, G_inv_H, A = _pieces(theta, design)
+    logdet_L, T, _M, _d, _G_inv, G_inv_H, A = _pieces(theta, design)
     Axx_inv = np.linalg.inv(A[:p, :p])
     beta = Axx_inv @ A[:p, p]
     r2 = float(A[p, p] - A[p, :p] @ beta)
@@ -585,20 +701,12 @@ def _estimates(
     S = np.diag([1.0, 1.0 / design.time_scale]) if q == 2 else np.eye(1)
     TS = S @ T
     team_re = u @ TS.T
-    team_re_cov = sigma2 * np.einsum("ik,jkl,ml->jim", TS, G_inv, TS)
-    # Prediction-error covariance of beta[:q] + b_j from the inverse of Henderson's equations.
-    GHx = G_inv_H[:, :, :p]
-    C_ub = -GHx @ Axx_inv
-    C_uu = G_inv + np.einsum("jip,pr,jkr->jik", GHx, Axx_inv, GHx)
-    C_bu = np.einsum("ik,jkl->jil", TS, C_uu)
-    pev = np.einsum("jil,ml->jim", C_bu, TS)
-    cross = np.einsum("ik,jkr->jir", TS, C_ub)[:, :, :q]
-    pev = pev + Axx_inv[:q, :q][None, :, :] + cross + np.transpose(cross, (0, 2, 1))
+    theta_user = np.array([TS[0, 0], TS[1, 0], TS[1, 1]]) if q == 2 else TS[0].copy()
+    theta_out = np.r_[theta_user, theta[_n_team_theta(q) :]]
+    _Axx_inv, re_cov, pev = relative_covariances(theta_out, design)
+    team_re_cov = sigma2 * re_cov
     team_pev = sigma2 * pev
     team_cov = sigma2 * TS @ TS.T
-    n_team_theta = _n_team_theta(q)
-    theta_user = np.array([TS[0, 0], TS[1, 0], TS[1, 1]]) if q == 2 else TS[0].copy()
-    theta_out = np.r_[theta_user, theta[n_team_theta:]]
     at_zero_bound = lower == 0
     singular = bool(np.any(theta_out[at_zero_bound] < SINGULAR_TOL))
     person_var = sigma2 * float(theta[-1]) ** 2 if design.n_persons > 0 else float("nan")

@@ -11,6 +11,8 @@ from analysis.bundle import Bundle
 from instruments import Instrument
 
 KEYS = ("wave", "team", "respondent", "profession", "organisation")
+MIN_ANSWERED_SHARE = 2 / 3
+"""The share of a scale's items a respondent must answer for a scale score (4 of 5, 3 of 4)."""
 __all__ = ["item_matrix", "scale_scores", "score_scales"]
 
 
@@ -64,7 +66,7 @@ def item_matrix(
 
 
 def scale_scores(
-    items: pd.DataFrame, instrument: Instrument, *, min_share: float = 2 / 3
+    items: pd.DataFrame, instrument: Instrument, *, min_share: float = MIN_ANSWERED_SHARE
 ) -> pd.DataFrame:
     """Scale scores as item means, given a reverse-keyed item matrix.
 
@@ -110,7 +112,7 @@ def scale_scores(
     return out
 
 
-def score_scales(bundle: Bundle, *, min_share: float = 2 / 3) -> pd.DataFrame:
+def score_scales(bundle: Bundle, *, min_share: float = MIN_ANSWERED_SHARE) -> pd.DataFrame:
     """Scale scores for every respondent x team x wave of a bundle.
 
     Reverse keying (:math:`\\min + \\max - x`) then item means with at least ``min_share`` of a

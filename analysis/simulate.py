@@ -99,7 +99,21 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.bundle import Bundle, write_bundle
-from instruments import Instrument, load
+from analysis.csv_cells import csv_text
+from analysis.simulate_mechanisms import (
+    Mechanisms,
+    add_roles_and_brokers,
+    answer_interconnection,
+    asks_interconnection,
+    interventions_taking,
+    keep_within_boundaries,
+    mechanism_truth,
+    profession_effects,
+    shift_latent,
+    team_interconnection,
+    team_span,
+)
+from instruments import Instrument, ResponseScale, load
 
 __all__ = [
     "INTERVENTION_KINDS",
@@ -497,7 +511,7 @@ class _People:
 @lru_cache(maxsize=1)
 def _default_instrument() -> Instrument:
     """The shipped ``cop-health`` instrument, loaded once (instruments are immutable)."""
-    return load("cop-health")
+    return load("cop-health", 1)
 
 
 def _expit(x: FloatArray) -> FloatArray:
@@ -666,6 +680,7 @@ def simulate_study(
     missing_rate: float = 0.02,
     comment_rate: float = 0.06,
     instrument: Instrument | None = None,
+    mechanisms: Mechanisms | None = None,
 ) -> SimulatedStudy:
     """Simulate a CLAHRC-like study of engineered CoPs with known truth.
 
@@ -698,7 +713,15 @@ def simulate_study(
     comment_rate : float
         Share of responses with a free-text comment.
     instrument : Instrument, optional
-        Defaults to the shipped ``cop-health`` instrument; it must have the six CoP scales.
+        Defaults to ``cop-health`` version 1; it must have the six CoP scales. With version 2
+        the interconnection block is answered from each team's interconnection, the roster
+        names a KTA and a clinical lead per team (:mod:`analysis.simulate_mechanisms`) and the
+        value-creation items follow latent practice (the cycles' cascade is not modelled).
+    mechanisms : Mechanisms, optional
+        The propositions' mechanisms (uniprofessional enclaves, knowledge sticky at
+        boundaries, limited managerial control, identification damping, interconnection,
+        practice span, brokers; :class:`analysis.simulate_mechanisms.Mechanisms`), all off by
+        default; their strengths and each team's values go to ``truth``.
 
     Returns
     -------
@@ -728,15 +751,14 @@ def simulate_study(
     >>> study.people["respondent"].iloc[0]
     'R0001'
     """
-    kinds_seq: tuple[str, ...] = tuple(kinds) if kinds is not None else KINDS
-    if isinstance(kinds, str):
-        raise ValueError("kinds must be a sequence of kind names, not one string")
-    _check(
-        teams,
-        members,
-        waves,
-        kinds_seq,
-        {
+    kinds_seq = _validate(
+        teams=teams,
+        members=members,
+        waves=waves,
+        kinds=kinds,
+        effect=effect,
+        slope_effect=slope_effect,
+        rates={
             "intervention_share": intervention_share,
             "response_rate": response_rate,
             "attrition": attrition,
@@ -745,8 +767,133 @@ def simulate_study(
             "comment_rate": comment_rate,
         },
     )
+    instrument = _checked_instrument(instrument)
+    # One random stream: the steps below draw from it in this order, and that order is part of
+    # each seed's output (pinned by tests/analysis/test_simulate_digest.py). A new mechanism
+    # must not draw from ``rng``: give it its own stream, e.g.
+    # ``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))`` with a new ``k``
+    # per mechanism, and skip it when switched off, so existing seeds keep their studies.
+    rng = np.random.default_rng(seed)
+    design = _design_teams(rng, kinds_seq, teams, waves)
+    schedule = _assign_interventions(rng, teams, waves, intervention_share)
+    people, rosters, palettes, local_orgs, sizes = _staff_teams(
+        rng, teams, members, design.theme, design.kind, overlap
+    )
+    spells = _turnover(rng, people, rosters, palettes, local_orgs, sizes, waves, attrition)
+    effects = _person_effects(rng, people, spells, design.profiles, response_rate)
+    rows = _roster_rows(rng, spells, effects.propensity)
+    mech = mechanisms or Mechanisms()
+    took = interventions_taking(seed, teams, mech.limited_control)
+    level_change: float | FloatArray = effect
+    slope_change: float | FloatArray = slope_effect
+    if mech.limited_control:
+        level_change = np.where(took, effect, 0.0).astype(np.float64)
+        slope_change = np.where(took, slope_effect, 0.0).astype(np.float64)
+    practice, latent = _latent_scores(
+        rng, design, schedule, effects, rows, waves, level_change, slope_change
+    )
+    enclave = (
+        profession_effects(seed, teams, len(PROFESSIONS), mech.enclave_spread)
+        if mech.enclave_spread
+        else None
+    )
+    version_2 = asks_interconnection(instrument)
+    interconnection = (
+        team_interconnection(seed, teams) if version_2 or mech.interconnection_effect else None
+    )
+    span = team_span(rows.team, rows.person, people.organisation, teams)
+    if mech.any:
+        practice = shift_latent(
+            mech,
+            practice,
+            latent,
+            t0=(rows.wave - 1).astype(np.float64),
+            row_team=rows.team,
+            v_prof=effects.v_prof[rows.person],
+            interconnection=np.zeros(teams) if interconnection is None else interconnection,
+            span=span,
+            enclave=enclave,
+            row_profession=effects.prof_idx[rows.person],
+        )
+    if "value_creation" in instrument.scale_ids:
+        # version 2: what the team is worth to a member follows how well it works (no draw)
+        latent["value_creation"] = practice.copy()
+    answering = rows.responded
+    item_ids, values = _answers(
+        rng,
+        instrument,
+        {scale: scores[answering] for scale, scores in latent.items()},
+        practice[answering],
+        missing_rate,
+    )
+    if interconnection is not None and version_2:
+        values = answer_interconnection(
+            seed, item_ids, values, rows.team[answering], interconnection
+        )
+    bundle = _bundle(
+        rng, instrument, design, schedule, people, rows, item_ids, values, comment_rate, seed
+    )
+    if mech.enclave_spread or mech.knowledge_stickiness:
+        bundle = keep_within_boundaries(seed, bundle, mech)
+    brokers = None
+    if version_2 or mech.broker_effect > 0:
+        bundle, brokers = add_roles_and_brokers(seed, bundle, mech.broker_effect)
+    teams_df, truth = _truth(design, schedule, sizes, waves, level_change, slope_change)
+    truth = mechanism_truth(
+        truth,
+        mech,
+        interconnection=interconnection,
+        span=span,
+        brokers=brokers,
+        took=took,
+        profession_sd=None if enclave is None else _profession_sd(enclave[0], rows, effects),
+    )
+    names, emails = _names_and_emails(rng, people)
+    people_df, memberships_df = _directory(people, spells, design.name, names, emails, waves)
+    return SimulatedStudy(
+        bundle=bundle,
+        truth=truth,
+        teams=teams_df,
+        people=people_df,
+        memberships=memberships_df,
+        seed=seed,
+    )
+
+
+def _profession_sd(practice_effects: FloatArray, rows: _Rows, effects: _Effects) -> FloatArray:
+    """Per team, the SD (ddof 0) of its profession effects on practice over the professions on
+    its roster (0 for a one-profession team)."""
+    teams = practice_effects.shape[0]
+    out = np.zeros(teams)
+    for j in range(teams):
+        present = np.unique(effects.prof_idx[rows.person[rows.team == j]])
+        if len(present):
+            out[j] = float(practice_effects[j, present].std())
+    return out
+
+
+def _validate(
+    *,
+    teams: int,
+    members: int,
+    waves: int,
+    kinds: Sequence[str] | None,
+    effect: float,
+    slope_effect: float,
+    rates: dict[str, float],
+) -> tuple[str, ...]:
+    """The arguments checked, and the kinds as a tuple (default all of :data:`KINDS`)."""
+    kinds_seq: tuple[str, ...] = tuple(kinds) if kinds is not None else KINDS
+    if isinstance(kinds, str):
+        raise ValueError("kinds must be a sequence of kind names, not one string")
+    _check(teams, members, waves, kinds_seq, rates)
     if not (math.isfinite(effect) and math.isfinite(slope_effect)):
         raise ValueError("effect and slope_effect must be finite numbers")
+    return kinds_seq
+
+
+def _checked_instrument(instrument: Instrument | None) -> Instrument:
+    """``instrument`` (default ``cop-health``), which must have the six scales simulated."""
     instrument = instrument if instrument is not None else _default_instrument()
     missing_scales = [
         s for s in (*PRACTICE_SCALES, *IDENTITY_SCALES) if s not in instrument.scale_ids
@@ -756,43 +903,100 @@ def simulate_study(
             f"instrument {instrument.key} lacks the scale(s) "
             f"{', '.join(missing_scales)} the simulator generates"
         )
-    rng = np.random.default_rng(seed)
+    return instrument
 
-    # -- teams ---------------------------------------------------------------------------------
-    team_kind = [kinds_seq[j % len(kinds_seq)] for j in range(teams)]
-    team_theme = [THEMES[min(len(THEMES) - 1, j * len(THEMES) // teams)] for j in range(teams)]
-    team_name = _team_names(team_theme)
-    profiles = [KIND_PROFILES[k] for k in team_kind]
+
+@dataclass(frozen=True)
+class _Design:
+    """Each team's kind, theme, name and drawn team effects (index ``j``)."""
+
+    kind: list[str]
+    theme: list[str]
+    name: list[str]
+    profiles: list[KindProfile]
+    intercept: FloatArray
+    """``a_k + alpha_j``."""
+    slope: FloatArray
+    """``b_k + beta_j``."""
+    collaborative: FloatArray
+    """Mean collaborative identification at wave 1: profile mean plus the team effect."""
+
+    def per_team(self, attribute: str) -> FloatArray:
+        """One :class:`KindProfile` attribute per team, as an array."""
+        return np.array([getattr(p, attribute) for p in self.profiles], dtype=np.float64)
+
+
+def _design_teams(
+    rng: np.random.Generator, kinds: tuple[str, ...], teams: int, waves: int
+) -> _Design:
+    """Kinds in turn, themes by halves, names, and the team effects alpha, beta and identity."""
+    kind = [kinds[j % len(kinds)] for j in range(teams)]
+    theme = [THEMES[min(len(THEMES) - 1, j * len(THEMES) // teams)] for j in range(teams)]
+    profiles = [KIND_PROFILES[k] for k in kind]
     forming_slope = min(0.3, 1.0 / max(1, waves - 1))
-    team_intercept = np.array([p.intercept for p in profiles]) + rng.normal(
+    intercept = np.array([p.intercept for p in profiles]) + rng.normal(
         0.0, _TEAM_SD_INTERCEPT, teams
     )
     base_slope = np.array(
-        [
-            forming_slope if k == "forming" else p.slope
-            for k, p in zip(team_kind, profiles, strict=True)
-        ]
+        [forming_slope if k == "forming" else p.slope for k, p in zip(kind, profiles, strict=True)]
     )
-    team_slope = base_slope + rng.normal(0.0, _TEAM_SD_SLOPE, teams)
-    team_collab = np.array([p.collaborative for p in profiles]) + rng.normal(
+    slope = base_slope + rng.normal(0.0, _TEAM_SD_SLOPE, teams)
+    collaborative = np.array([p.collaborative for p in profiles]) + rng.normal(
         0.0, _IDENTITY_TEAM_SD, teams
     )
+    return _Design(kind, theme, _team_names(theme), profiles, intercept, slope, collaborative)
 
-    n_int = round(intervention_share * teams) if waves >= 4 else 0
+
+@dataclass(frozen=True)
+class _Schedule:
+    """Which teams get an intervention, of what kind, from which wave (``s_j``; 0 if none)."""
+
+    start: IntArray
+    kind: list[str]
+
+    @property
+    def has(self) -> npt.NDArray[np.bool_]:
+        return self.start > 0
+
+
+def _assign_interventions(
+    rng: np.random.Generator, teams: int, waves: int, share: float
+) -> _Schedule:
+    """``round(share * J)`` random teams, first post waves cycling through ``3 .. W - 1``."""
+    n_int = round(share * teams) if waves >= 4 else 0
     start = np.full(teams, 0, dtype=np.int64)
-    int_kind = [""] * teams
+    kind = [""] * teams
     if n_int:
         chosen = rng.permutation(rng.choice(teams, size=n_int, replace=False))
         starts = list(range(3, waves))
         for i, j in enumerate(chosen):
             start[j] = starts[i % len(starts)]
-            int_kind[j] = INTERVENTION_KINDS[int(rng.integers(len(INTERVENTION_KINDS)))]
-    has_int = start > 0
+            kind[j] = INTERVENTION_KINDS[int(rng.integers(len(INTERVENTION_KINDS)))]
+    return _Schedule(start, kind)
 
-    # -- people and memberships ----------------------------------------------------------------
-    people, rosters, palettes, local_orgs, sizes = _staff_teams(
-        rng, teams, members, team_theme, team_kind, overlap
-    )
+
+@dataclass(frozen=True)
+class _Spells:
+    """Memberships (index ``m``): person, team, first wave on the roster, first wave off it."""
+
+    person: IntArray
+    team: IntArray
+    joined: IntArray
+    left: IntArray
+    """``W + 1`` while still a member at the last wave."""
+
+
+def _turnover(
+    rng: np.random.Generator,
+    people: _People,
+    rosters: list[list[int]],
+    palettes: list[tuple[str, ...]],
+    local_orgs: list[dict[str, list[str]]],
+    sizes: list[int],
+    waves: int,
+    attrition: float,
+) -> _Spells:
+    """Wave-1 members, ``Binomial(n_j, attrition)`` joiners per wave, geometric durations."""
     m_person: list[int] = []
     m_team: list[int] = []
     m_join: list[int] = []
@@ -801,127 +1005,196 @@ def simulate_study(
         m_team.extend([j] * len(roster))
         m_join.extend([1] * len(roster))
     for t in range(2, waves + 1):
-        for j in range(teams):
-            palette = palettes[j]
+        for j, palette in enumerate(palettes):
             palette_w = np.array([_PROFESSION_WEIGHTS[PROFESSIONS.index(p)] for p in palette])
             palette_w = palette_w / palette_w.sum()
             for _ in range(int(rng.binomial(sizes[j], attrition))):
                 m_person.append(_new_person(rng, people, palette, palette_w, local_orgs[j], j))
                 m_team.append(j)
                 m_join.append(t)
-    person = np.array(m_person, dtype=np.int64)
-    team = np.array(m_team, dtype=np.int64)
     joined = np.array(m_join, dtype=np.int64)
-    n_m = len(person)
+    n_m = len(joined)
     if attrition > 0:
         left = joined + rng.geometric(attrition, size=n_m)
     else:
         left = np.full(n_m, waves + 1, dtype=np.int64)
-    left = np.minimum(left, waves + 1)
-    n_people = len(people.profession)
-    prof_idx = np.array([PROFESSIONS.index(p) for p in people.profession], dtype=np.int64)
-    org_type = np.array(people.organisation_type, dtype=object)
+    return _Spells(
+        person=np.array(m_person, dtype=np.int64),
+        team=np.array(m_team, dtype=np.int64),
+        joined=joined,
+        left=np.minimum(left, waves + 1),
+    )
 
-    # person- and membership-level random effects
+
+@dataclass(frozen=True)
+class _Effects:
+    """Person- and membership-level random effects and the enclave profession offsets."""
+
+    prof_idx: IntArray
+    """Each person's profession, as an index into :data:`PROFESSIONS`."""
+    propensity: FloatArray
+    """Response log-odds per person, ``logit(response_rate) + r_i``."""
+    z: FloatArray
+    w: FloatArray
+    v_collab: FloatArray
+    v_prof: FloatArray
+    v_org: FloatArray
+    offsets: FloatArray
+    """``delta_pj`` as a teams x professions array."""
+    org_offset: FloatArray
+    """Organisational identification offset ``o`` per person (by organisation type)."""
+
+
+def _person_effects(
+    rng: np.random.Generator,
+    people: _People,
+    spells: _Spells,
+    profiles: list[KindProfile],
+    response_rate: float,
+) -> _Effects:
+    """Draw ``r_i``, ``z_ij``, ``w_ijs``, the identity person effects and ``delta_pj``."""
+    n_people = len(people.profession)
+    n_m = len(spells.person)
+    prof_idx = np.array([PROFESSIONS.index(p) for p in people.profession], dtype=np.int64)
     propensity = _logit(response_rate) + rng.normal(0.0, _RESPONSE_SD, n_people)
     z = rng.normal(0.0, 1.0, n_m)
     w = rng.normal(0.0, _SCALE_SD, (n_m, len(PRACTICE_SCALES)))
     v_collab = rng.normal(0.0, _IDENTITY_PERSON_SD, n_m)
     v_prof = rng.normal(0.0, _IDENTITY_PERSON_SD, n_people)
     v_org = rng.normal(0.0, _IDENTITY_PERSON_SD, n_people)
-    offsets = np.zeros((teams, len(PROFESSIONS)))
+    offsets = _profession_offsets(rng, profiles, prof_idx, spells)
+    org_offset = np.array(
+        [_ORG_IDENTITY_OFFSET[o] for o in people.organisation_type], dtype=np.float64
+    )
+    return _Effects(prof_idx, propensity, z, w, v_collab, v_prof, v_org, offsets, org_offset)
+
+
+def _profession_offsets(
+    rng: np.random.Generator, profiles: list[KindProfile], prof_idx: IntArray, spells: _Spells
+) -> FloatArray:
+    """Evenly spaced offsets in ``[-spread, +spread]``, in random order, for enclave teams."""
+    offsets = np.zeros((len(profiles), len(PROFESSIONS)))
     for j, p in enumerate(profiles):
         if p.profession_spread > 0:
-            members_prof = sorted({int(prof_idx[person[m]]) for m in np.flatnonzero(team == j)})
+            members_prof = sorted(
+                {int(prof_idx[spells.person[m]]) for m in np.flatnonzero(spells.team == j)}
+            )
             spaced = np.linspace(-p.profession_spread, p.profession_spread, len(members_prof))
             if len(members_prof) == 1:
                 spaced = np.zeros(1)
             for idx, off in zip(members_prof, rng.permutation(spaced), strict=True):
                 offsets[j, idx] = off
+    return offsets
 
-    # -- roster rows: memberships x active waves -------------------------------------------------
-    spans = left - joined
-    r_m = np.repeat(np.arange(n_m), spans)
+
+@dataclass(frozen=True)
+class _Rows:
+    """Roster rows (memberships x active waves) sorted by wave, team, person, and who answered."""
+
+    m: IntArray
+    wave: IntArray
+    team: IntArray
+    person: IntArray
+    responded: npt.NDArray[np.bool_]
+
+
+def _roster_rows(rng: np.random.Generator, spells: _Spells, propensity: FloatArray) -> _Rows:
+    """Expand memberships to waves; each invitation is answered with ``expit(propensity)``."""
+    n_m = len(spells.person)
+    r_m = np.repeat(np.arange(n_m), spells.left - spells.joined)
     r_wave = (
-        np.concatenate([np.arange(a, b) for a, b in zip(joined, left, strict=True)])
+        np.concatenate([np.arange(a, b) for a, b in zip(spells.joined, spells.left, strict=True)])
         if n_m
         else np.zeros(0, dtype=np.int64)
     )
-    r_team = team[r_m]
-    r_person = person[r_m]
+    r_team = spells.team[r_m]
+    r_person = spells.person[r_m]
     order = np.lexsort((r_person, r_team, r_wave))
     r_m, r_wave, r_team, r_person = r_m[order], r_wave[order], r_team[order], r_person[order]
-    n_r = len(r_m)
-    responded = rng.random(n_r) < _expit(propensity[r_person])
+    responded = rng.random(len(r_m)) < _expit(propensity[r_person])
+    return _Rows(r_m, r_wave, r_team, r_person, responded)
 
-    # -- latent scores -----------------------------------------------------------------------------
+
+def _latent_scores(
+    rng: np.random.Generator,
+    design: _Design,
+    schedule: _Schedule,
+    effects: _Effects,
+    rows: _Rows,
+    waves: int,
+    effect: float | FloatArray,
+    slope_effect: float | FloatArray,
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """Latent practice ``eta`` per roster row, and the latent score of each simulated scale
+    (``effect`` and ``slope_effect``: one value, or one per team)."""
+    r_team, r_wave, r_m, r_person = rows.team, rows.wave, rows.m, rows.person
+    n_r = len(r_m)
     t0 = (r_wave - 1).astype(np.float64)
-    post = (has_int[r_team] & (r_wave >= start[r_team])).astype(np.float64)
+    start = schedule.start
+    post = (schedule.has[r_team] & (r_wave >= start[r_team])).astype(np.float64)
     since = np.where(post > 0, r_wave - start[r_team], 0).astype(np.float64)
     frac = t0 / max(1, waves - 1)
-    sig_start = np.array([p.sigma_start for p in profiles])[r_team]
-    sig_end = np.array([p.sigma_end for p in profiles])[r_team]
+    sig_start = design.per_team("sigma_start")[r_team]
+    sig_end = design.per_team("sigma_end")[r_team]
     sigma = sig_start + (sig_end - sig_start) * frac
-    level = np.where(has_int, effect, 0.0)
-    slope_change = np.where(has_int, slope_effect, 0.0)
+    level = np.where(schedule.has, effect, 0.0)
+    slope_change = np.where(schedule.has, slope_effect, 0.0)
     mu = (
-        team_intercept[r_team]
-        + team_slope[r_team] * t0
+        design.intercept[r_team]
+        + design.slope[r_team] * t0
         + level[r_team] * post
         + slope_change[r_team] * since
     )
     practice = (
         mu
-        + offsets[r_team, prof_idx[r_person]]
-        + sigma * z[r_m]
+        + effects.offsets[r_team, effects.prof_idx[r_person]]
+        + sigma * effects.z[r_m]
         + rng.normal(0.0, _OCCASION_SD, n_r)
     )
     latent: dict[str, FloatArray] = {}
     for s, scale in enumerate(PRACTICE_SCALES):
-        latent[scale] = practice + w[r_m, s]
-    collab_slope = np.array([p.collaborative_slope for p in profiles])
+        latent[scale] = practice + effects.w[r_m, s]
     latent["collaborative_identity"] = (
-        team_collab[r_team]
-        + collab_slope[r_team] * t0
-        + v_collab[r_m]
+        design.collaborative[r_team]
+        + design.per_team("collaborative_slope")[r_team] * t0
+        + effects.v_collab[r_m]
         + rng.normal(0.0, _OCCASION_SD, n_r)
     )
-    prof_mean = np.array([p.professional for p in profiles])
     latent["professional_identity"] = (
-        prof_mean[r_team] + v_prof[r_person] + rng.normal(0.0, _OCCASION_SD, n_r)
+        design.per_team("professional")[r_team]
+        + effects.v_prof[r_person]
+        + rng.normal(0.0, _OCCASION_SD, n_r)
     )
-    org_mean = np.array([p.organisational for p in profiles])
-    org_off = np.array([_ORG_IDENTITY_OFFSET[o] for o in org_type], dtype=np.float64)
     latent["organisational_identity"] = (
-        org_mean[r_team] + org_off[r_person] + v_org[r_person] + rng.normal(0.0, _OCCASION_SD, n_r)
+        design.per_team("organisational")[r_team]
+        + effects.org_offset[r_person]
+        + effects.v_org[r_person]
+        + rng.normal(0.0, _OCCASION_SD, n_r)
     )
+    return practice, latent
 
-    # -- items ---------------------------------------------------------------------------------
-    resp_rows = np.flatnonzero(responded)
-    n_resp = len(resp_rows)
+
+def _answers(
+    rng: np.random.Generator,
+    instrument: Instrument,
+    latent: dict[str, FloatArray],
+    practice_mean: FloatArray,
+    missing_rate: float,
+) -> tuple[list[str], FloatArray]:
+    """Item ids and the respondents x items answers (NaN where missing).
+
+    ``latent`` and ``practice_mean`` hold the roster rows that responded; a scale this model
+    does not generate is answered around the centre of its response scale.
+    """
+    n_resp = len(practice_mean)
     item_ids: list[str] = []
     columns: list[FloatArray] = []
     for inst_scale in instrument.scales:
-        base = latent.get(inst_scale.id)
-        rs = inst_scale.response_scale
-        centre = (rs.min + rs.max) / 2.0
         for item in inst_scale.items:
-            loading = rng.uniform(0.85, 1.15)
-            tau = rng.normal(0.0, 0.15)
-            # a scale this model does not generate is answered around the centre
-            eta = np.full(n_resp, centre) if base is None else base[resp_rows]
-            y = np.clip(
-                np.rint(
-                    centre + tau + loading * (eta - centre) + rng.normal(0.0, _ITEM_SD, n_resp)
-                ),
-                rs.min,
-                rs.max,
-            )
-            if item.reverse:
-                y = rs.min + rs.max - y
             item_ids.append(item.id)
-            columns.append(y)
-    practice_mean = practice[resp_rows]
+            scale_latent = latent.get(inst_scale.id)
+            rs = inst_scale.response_scale
+            columns.append(_scale_item(rng, rs, scale_latent, n_resp, reverse=item.reverse))
     for single in instrument.single_items:
         rs = single.response_scale
         centre = (rs.min + rs.max) / 2.0
@@ -934,97 +1207,184 @@ def simulate_study(
         columns.append(y)
     values = np.column_stack(columns) if columns else np.zeros((n_resp, 0))
     values[rng.random(values.shape) < missing_rate] = np.nan
+    return item_ids, values
 
-    # -- identifiers and the bundle frames -------------------------------------------------------
-    width = max(4, len(str(n_people)))
-    pseudonym = np.array([f"R{i + 1:0{width}d}" for i in range(n_people)], dtype=object)
-    team_arr = np.array(team_name, dtype=object)
+
+def _scale_item(
+    rng: np.random.Generator,
+    rs: ResponseScale,
+    eta: FloatArray | None,
+    n_resp: int,
+    *,
+    reverse: bool,
+) -> FloatArray:
+    """``clip(round(c + tau + lambda (eta - c) + eps), min, max)``, ``c`` the scale's centre.
+
+    Draws ``lambda``, ``tau`` and then ``eps``, in that order; a reverse item is written reversed.
+    """
+    centre = (rs.min + rs.max) / 2.0
+    loading = rng.uniform(0.85, 1.15)
+    tau = rng.normal(0.0, 0.15)
+    base = np.full(n_resp, centre) if eta is None else eta
+    y = np.clip(
+        np.rint(centre + tau + loading * (base - centre) + rng.normal(0.0, _ITEM_SD, n_resp)),
+        rs.min,
+        rs.max,
+    )
+    return np.asarray(rs.min + rs.max - y if reverse else y, dtype=np.float64)
+
+
+def _bundle(
+    rng: np.random.Generator,
+    instrument: Instrument,
+    design: _Design,
+    schedule: _Schedule,
+    people: _People,
+    rows: _Rows,
+    item_ids: list[str],
+    values: FloatArray,
+    comment_rate: float,
+    seed: int,
+) -> Bundle:
+    """The bundle frames: roster, long responses, ties (then comments: both draw, in that order)."""
+    resp_rows = np.flatnonzero(rows.responded)
+    n_resp = len(resp_rows)
+    pseudonym = _pseudonyms(len(people.profession))
+    team_arr = np.array(design.name, dtype=object)
     prof_arr = np.array(people.profession, dtype=object)
     org_arr = np.array(people.organisation, dtype=object)
     roster_df = pd.DataFrame(
         {
-            "wave": r_wave.astype(np.int64),
-            "team": team_arr[r_team],
-            "respondent": pseudonym[r_person],
-            "profession": prof_arr[r_person],
-            "organisation": org_arr[r_person],
-            "responded": responded,
+            "wave": rows.wave.astype(np.int64),
+            "team": team_arr[rows.team],
+            "respondent": pseudonym[rows.person],
+            "profession": prof_arr[rows.person],
+            "organisation": org_arr[rows.person],
+            "responded": rows.responded,
         }
     )
     n_items = len(item_ids)
+    resp_team = rows.team[resp_rows]
+    resp_person = rows.person[resp_rows]
     responses_df = pd.DataFrame(
         {
-            "wave": np.repeat(r_wave[resp_rows], n_items).astype(np.int64),
-            "team": np.repeat(team_arr[r_team[resp_rows]], n_items),
-            "respondent": np.repeat(pseudonym[r_person[resp_rows]], n_items),
-            "profession": np.repeat(prof_arr[r_person[resp_rows]], n_items),
-            "organisation": np.repeat(org_arr[r_person[resp_rows]], n_items),
+            "wave": np.repeat(rows.wave[resp_rows], n_items).astype(np.int64),
+            "team": np.repeat(team_arr[resp_team], n_items),
+            "respondent": np.repeat(pseudonym[resp_person], n_items),
+            "profession": np.repeat(prof_arr[resp_person], n_items),
+            "organisation": np.repeat(org_arr[resp_person], n_items),
             "item": np.tile(np.array(item_ids, dtype=object), n_resp),
             "value": values.reshape(-1),
         }
     )
+    prof_idx = np.array([PROFESSIONS.index(p) for p in people.profession], dtype=np.int64)
     ties_df = (
-        _ties(rng, r_wave, r_team, r_person, responded, prof_idx, profiles, team_arr, pseudonym)
+        _ties(
+            rng,
+            rows.wave,
+            rows.team,
+            rows.person,
+            rows.responded,
+            prof_idx,
+            design.profiles,
+            team_arr,
+            pseudonym,
+        )
         if instrument.network is not None
         else _empty_ties()
-    )
-    interventions_df = pd.DataFrame(
-        {
-            "team": [team_name[j] for j in range(teams) if has_int[j]],
-            "wave": np.array([start[j] for j in range(teams) if has_int[j]], dtype=np.int64),
-            "kind": [int_kind[j] for j in range(teams) if has_int[j]],
-            "description": [_INTERVENTION_TEXT[int_kind[j]] for j in range(teams) if has_int[j]],
-        }
     )
     comments_df = _comments(
         rng,
         instrument,
-        r_wave[resp_rows],
-        team_arr[r_team[resp_rows]],
-        pseudonym[r_person[resp_rows]],
+        rows.wave[resp_rows],
+        team_arr[resp_team],
+        pseudonym[resp_person],
         comment_rate,
     )
-    bundle = Bundle(
+    return Bundle(
         responses=responses_df,
         ties=ties_df,
         roster=roster_df,
-        interventions=interventions_df,
+        interventions=_interventions_frame(design, schedule),
         instrument=instrument,
         comments=comments_df,
         source=f"<simulated seed={seed}>",
     )
 
-    # -- truth, teams, people, memberships ---------------------------------------------------------
-    int_wave = np.where(has_int, start.astype(np.float64), np.nan)
-    teams_df = pd.DataFrame(
+
+def _pseudonyms(n_people: int) -> npt.NDArray[np.object_]:
+    """``R0001``, ``R0002``, ... (wider when there are more than 9999 people)."""
+    width = max(4, len(str(n_people)))
+    return np.array([f"R{i + 1:0{width}d}" for i in range(n_people)], dtype=object)
+
+
+def _interventions_frame(design: _Design, schedule: _Schedule) -> pd.DataFrame:
+    """One row per team with an intervention: team, first post wave, kind, description."""
+    chosen = [j for j in range(len(design.name)) if schedule.has[j]]
+    return pd.DataFrame(
         {
-            "team": team_name,
-            "theme": team_theme,
-            "kind": team_kind,
-            "intervention_wave": int_wave,
-            "intervention_kind": int_kind,
+            "team": [design.name[j] for j in chosen],
+            "wave": np.array([schedule.start[j] for j in chosen], dtype=np.int64),
+            "kind": [schedule.kind[j] for j in chosen],
+            "description": [_INTERVENTION_TEXT[schedule.kind[j]] for j in chosen],
         }
     )
+
+
+def _truth(
+    design: _Design,
+    schedule: _Schedule,
+    sizes: list[int],
+    waves: int,
+    effect: float | FloatArray,
+    slope_effect: float | FloatArray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The teams table and the truth table (see :class:`SimulatedStudy`)."""
+    has_int, start = schedule.has, schedule.start
+    teams_df = pd.DataFrame(
+        {
+            "team": design.name,
+            "theme": design.theme,
+            "kind": design.kind,
+            "intervention_wave": np.where(has_int, start.astype(np.float64), np.nan),
+            "intervention_kind": schedule.kind,
+        }
+    )
+    level = np.where(has_int, effect, 0.0)
+    slope_change = np.where(has_int, slope_effect, 0.0)
     truth = teams_df.copy()
     truth.insert(3, "size", np.array(sizes, dtype=np.int64))
-    truth["practice_intercept"] = team_intercept
-    truth["practice_slope"] = team_slope
+    truth["practice_intercept"] = design.intercept
+    truth["practice_slope"] = design.slope
     truth["level_change"] = level
     truth["slope_change"] = slope_change
     post_last = has_int & (waves >= start)
     truth["practice_change"] = (
-        team_slope * (waves - 1)
+        design.slope * (waves - 1)
         + np.where(post_last, level, 0.0)
         + np.where(post_last, slope_change * (waves - start), 0.0)
     )
-    truth["within_sd_start"] = [p.sigma_start for p in profiles]
-    truth["within_sd_end"] = [p.sigma_end for p in profiles]
-    truth["collaborative_identity"] = team_collab
-    truth["professional_identity"] = [p.professional for p in profiles]
-    truth["expected_verdict"] = team_kind
-    names, emails = _names_and_emails(rng, people)
+    truth["within_sd_start"] = [p.sigma_start for p in design.profiles]
+    truth["within_sd_end"] = [p.sigma_end for p in design.profiles]
+    truth["collaborative_identity"] = design.collaborative
+    truth["professional_identity"] = [p.professional for p in design.profiles]
+    truth["expected_verdict"] = design.kind
+    return teams_df, truth
+
+
+def _directory(
+    people: _People,
+    spells: _Spells,
+    team_name: list[str],
+    names: list[str],
+    emails: list[str],
+    waves: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The (fake) member directory and the memberships table."""
+    n_people = len(people.profession)
+    pseudonym = _pseudonyms(n_people)
     member_teams: list[list[int]] = [[] for _ in range(n_people)]
-    for p_i, t_j in zip(person, team, strict=True):
+    for p_i, t_j in zip(spells.person, spells.team, strict=True):
         if t_j not in member_teams[p_i]:
             member_teams[p_i].append(int(t_j))
     people_df = pd.DataFrame(
@@ -1032,28 +1392,21 @@ def simulate_study(
             "respondent": pseudonym,
             "name": names,
             "email": emails,
-            "profession": prof_arr,
-            "organisation": org_arr,
+            "profession": np.array(people.profession, dtype=object),
+            "organisation": np.array(people.organisation, dtype=object),
             "organisation_type": np.array(people.organisation_type, dtype=object),
             "teams": ["; ".join(team_name[j] for j in ts) for ts in member_teams],
         }
     )
     memberships_df = pd.DataFrame(
         {
-            "respondent": pseudonym[person],
-            "team": team_arr[team],
-            "joined_wave": joined,
-            "left_wave": np.where(left <= waves, left, np.nan),
+            "respondent": pseudonym[spells.person],
+            "team": np.array(team_name, dtype=object)[spells.team],
+            "joined_wave": spells.joined,
+            "left_wave": np.where(spells.left <= waves, spells.left, np.nan),
         }
     )
-    return SimulatedStudy(
-        bundle=bundle,
-        truth=truth,
-        teams=teams_df,
-        people=people_df,
-        memberships=memberships_df,
-        seed=seed,
-    )
+    return people_df, memberships_df
 
 
 def _empty_ties() -> pd.DataFrame:
@@ -1193,9 +1546,9 @@ def write_simulated_study(
     True
     """
     target = write_bundle(study.bundle, out_dir)
-    extra = {"truth.csv": study.truth.to_csv(index=False, lineterminator="\n")}
+    extra = {"truth.csv": csv_text(study.truth)}
     if people:
-        extra["people.csv"] = study.people.to_csv(index=False, lineterminator="\n")
+        extra["people.csv"] = csv_text(study.people)
     if target.suffix.lower() == ".zip":
         with zipfile.ZipFile(target, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, text in extra.items():

@@ -144,30 +144,60 @@ def parse(document: Any, source: str = "<instrument>") -> Instrument:
     if not isinstance(description, str):
         check.fail("description", f"must be text, got {description!r}")
         description = ""
+    refs = _References(check, _response_scales(check, top.get("response_scales", {})))
+    scales = _scales(check, top, refs)
+    singles = _single_items(check, top, refs)
+    network = _network(check, top, refs)
+    comments = _comments(check, top, refs)
+    if check.problems:
+        raise InstrumentError(source, check.problems)
+    return Instrument(
+        id=instrument_id,
+        version=version or 1,
+        title=title,
+        description=description.strip(),
+        response_scales=refs.response_scales,
+        scales=scales,
+        single_items=singles,
+        network=network,
+        comments=comments,
+    )
 
-    response_scales = _response_scales(check, top.get("response_scales", {}))
-    seen_ids: dict[str, str] = {}
 
-    def claim(identifier: str, path: str) -> None:
+class _References:
+    """Ids claimed so far (each used once in an instrument) and the response scales to refer to."""
+
+    def __init__(self, check: _Checker, response_scales: dict[str, ResponseScale]) -> None:
+        self.check = check
+        self.response_scales = response_scales
+        self.seen_ids: dict[str, str] = {}
+
+    def claim(self, identifier: str, path: str) -> None:
+        """Record that ``identifier`` is defined at ``path``; a second definition is a problem."""
         if not identifier:
             return
-        if identifier in seen_ids:
-            check.fail(path, f"id {identifier!r} is already used at {seen_ids[identifier]}")
+        if identifier in self.seen_ids:
+            self.check.fail(
+                path, f"id {identifier!r} is already used at {self.seen_ids[identifier]}"
+            )
         else:
-            seen_ids[identifier] = path
+            self.seen_ids[identifier] = path
 
-    def scale_ref(node: Mapping[str, Any], path: str) -> ResponseScale | None:
+    def scale_ref(self, node: Mapping[str, Any], path: str) -> ResponseScale | None:
+        """The response scale ``node`` names, or None (a problem when it names an unknown one)."""
         ref = node.get("response_scale")
         if "response_scale" not in node:
             return None
-        if ref not in response_scales:
-            known = ", ".join(sorted(response_scales)) or "none defined"
-            check.fail(
+        if ref not in self.response_scales:
+            known = ", ".join(sorted(self.response_scales)) or "none defined"
+            self.check.fail(
                 _join(path, "response_scale"), f"unknown response scale {ref!r} (known: {known})"
             )
             return None
-        return response_scales[ref]
+        return self.response_scales[ref]
 
+
+def _scales(check: _Checker, top: Mapping[str, Any], refs: _References) -> tuple[Scale, ...]:
     scales: list[Scale] = []
     for i, raw in enumerate(check.sequence(top.get("scales", []), "scales")):
         path = f"scales[{i}]"
@@ -176,29 +206,41 @@ def parse(document: Any, source: str = "<instrument>") -> Instrument:
             continue
         check.keys(node, path, {"id", "label", "response_scale", "items"}, {"construct"})
         scale_id = check.identifier(node, "id", path)
-        claim(scale_id, _join(path, "id"))
+        refs.claim(scale_id, _join(path, "id"))
         label = check.text(node, "label", path)
         construct = check.text(node, "construct", path) if "construct" in node else ""
-        response_scale = scale_ref(node, path)
-        items: list[Item] = []
-        for j, raw_item in enumerate(check.sequence(node.get("items", []), _join(path, "items"))):
-            item_path = f"{path}.items[{j}]"
-            item_node = check.mapping(raw_item, item_path)
-            if item_node is None:
-                continue
-            check.keys(item_node, item_path, {"id", "text"}, {"reverse"})
-            item_id = check.identifier(item_node, "id", item_path)
-            claim(item_id, _join(item_path, "id"))
-            items.append(
-                Item(
-                    item_id,
-                    check.text(item_node, "text", item_path),
-                    check.boolean(item_node, "reverse", item_path),
-                )
-            )
+        response_scale = refs.scale_ref(node, path)
+        items = _items(check, node, path, refs)
         if response_scale is not None:
-            scales.append(Scale(scale_id, label, construct, response_scale, tuple(items)))
+            scales.append(Scale(scale_id, label, construct, response_scale, items))
+    return tuple(scales)
 
+
+def _items(
+    check: _Checker, scale: Mapping[str, Any], path: str, refs: _References
+) -> tuple[Item, ...]:
+    items: list[Item] = []
+    for j, raw_item in enumerate(check.sequence(scale.get("items", []), _join(path, "items"))):
+        item_path = f"{path}.items[{j}]"
+        item_node = check.mapping(raw_item, item_path)
+        if item_node is None:
+            continue
+        check.keys(item_node, item_path, {"id", "text"}, {"reverse"})
+        item_id = check.identifier(item_node, "id", item_path)
+        refs.claim(item_id, _join(item_path, "id"))
+        items.append(
+            Item(
+                item_id,
+                check.text(item_node, "text", item_path),
+                check.boolean(item_node, "reverse", item_path),
+            )
+        )
+    return tuple(items)
+
+
+def _single_items(
+    check: _Checker, top: Mapping[str, Any], refs: _References
+) -> tuple[SingleItem, ...]:
     singles: list[SingleItem] = []
     raw_singles = top.get("single_items", [])
     for i, raw in enumerate(check.sequence(raw_singles, "single_items", allow_empty=True)):
@@ -208,22 +250,30 @@ def parse(document: Any, source: str = "<instrument>") -> Instrument:
             continue
         check.keys(node, path, {"id", "text", "response_scale"}, {"label"})
         single_id = check.identifier(node, "id", path)
-        claim(single_id, _join(path, "id"))
+        refs.claim(single_id, _join(path, "id"))
         text = check.text(node, "text", path)
         label = check.text(node, "label", path) if "label" in node else ""
-        response_scale = scale_ref(node, path)
+        response_scale = refs.scale_ref(node, path)
         if response_scale is not None:
             singles.append(SingleItem(single_id, text, response_scale, label))
+    return tuple(singles)
 
-    network = None
-    if "network" in top:
-        node = check.mapping(top["network"], "network")
-        if node is not None:
-            check.keys(node, "network", {"id", "prompt"}, set())
-            network_id = check.identifier(node, "id", "network")
-            claim(network_id, "network.id")
-            network = NetworkQuestion(network_id, check.text(node, "prompt", "network"))
 
+def _network(check: _Checker, top: Mapping[str, Any], refs: _References) -> NetworkQuestion | None:
+    if "network" not in top:
+        return None
+    node = check.mapping(top["network"], "network")
+    if node is None:
+        return None
+    check.keys(node, "network", {"id", "prompt"}, set())
+    network_id = check.identifier(node, "id", "network")
+    refs.claim(network_id, "network.id")
+    return NetworkQuestion(network_id, check.text(node, "prompt", "network"))
+
+
+def _comments(
+    check: _Checker, top: Mapping[str, Any], refs: _References
+) -> tuple[CommentQuestion, ...]:
     comments: list[CommentQuestion] = []
     raw_comments = top.get("comments", [])
     for i, raw in enumerate(check.sequence(raw_comments, "comments", allow_empty=True)):
@@ -233,22 +283,9 @@ def parse(document: Any, source: str = "<instrument>") -> Instrument:
             continue
         check.keys(node, path, {"id", "text"}, set())
         comment_id = check.identifier(node, "id", path)
-        claim(comment_id, _join(path, "id"))
+        refs.claim(comment_id, _join(path, "id"))
         comments.append(CommentQuestion(comment_id, check.text(node, "text", path)))
-
-    if check.problems:
-        raise InstrumentError(source, check.problems)
-    return Instrument(
-        id=instrument_id,
-        version=version or 1,
-        title=title,
-        description=description.strip(),
-        response_scales=response_scales,
-        scales=tuple(scales),
-        single_items=tuple(singles),
-        network=network,
-        comments=tuple(comments),
-    )
+    return tuple(comments)
 
 
 def _response_scales(check: _Checker, raw: Any) -> dict[str, ResponseScale]:

@@ -6,8 +6,9 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from instruments.errors import InstrumentError, Problem
 from instruments.loader import parse
@@ -111,28 +112,58 @@ def from_redcap(
         raise InstrumentError(
             name, [Problem("header", f"missing REDCap column(s): {', '.join(missing)}")]
         )
-    reversed_fields = {f.strip() for f in reverse}
-    problems: list[Problem] = []
-    response_scales: dict[tuple[tuple[int, str], ...], str] = {}
-    scales: dict[str, dict[str, object]] = {}
-    comments: list[dict[str, str]] = []
+    dictionary = _Dictionary(reversed_fields={f.strip() for f in reverse})
     for row_number, row in enumerate(reader, start=2):
+        dictionary.add(row_number, row)
+    if dictionary.problems:
+        raise InstrumentError(name, dictionary.problems)
+    if not dictionary.scales:
+        raise InstrumentError(
+            name, [Problem("", "has no radio or dropdown fields to use as items")]
+        )
+    return parse(
+        dictionary.document(instrument_id, version, title or f"Imported from {Path(name).name}"),
+        name,
+    )
+
+
+_Choices = tuple[tuple[int, str], ...]
+
+
+@dataclass
+class _Dictionary:
+    """The instrument document gathered row by row, and every problem found on the way."""
+
+    reversed_fields: set[str]
+    problems: list[Problem] = field(default_factory=list)
+    response_scales: dict[_Choices, str] = field(default_factory=dict)
+    """Each distinct choice list and its response scale's name (``choices1``, ...)."""
+    scales: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """One scale per form, by the form's slug."""
+    comments: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, row_number: int, row: dict[str, str | None]) -> None:
+        """Take one dictionary row: a rated item, a comment question, or nothing."""
         field_type = (row.get(_TYPE) or "").strip().lower()
-        field = (row.get(_FIELD) or "").strip()
-        where = f"row {row_number} ({field or 'no field name'})"
+        field_name = (row.get(_FIELD) or "").strip()
         label = _TAG.sub("", row.get(_LABEL) or "").strip()
-        if field_type in _FREE_TEXT and field:
-            comments.append({"id": _slug(field), "text": label or field})
-            continue
-        if field_type not in _RATED:
-            continue
-        options = _choices(row.get(_CHOICES) or "", where, problems)
+        if field_type in _FREE_TEXT and field_name:
+            self.comments.append({"id": _slug(field_name), "text": label or field_name})
+        elif field_type in _RATED:
+            self._add_item(
+                f"row {row_number} ({field_name or 'no field name'})", row, field_name, label
+            )
+
+    def _add_item(
+        self, where: str, row: dict[str, str | None], field_name: str, label: str
+    ) -> None:
+        options = _choices(row.get(_CHOICES) or "", where, self.problems)
         if options is None:
-            continue
+            return
         key = tuple(sorted(options.items()))
-        scale_name = response_scales.setdefault(key, f"choices{len(response_scales) + 1}")
+        scale_name = self.response_scales.setdefault(key, f"choices{len(self.response_scales) + 1}")
         form = _slug(row.get(_FORM) or "form")
-        scale = scales.setdefault(
+        scale = self.scales.setdefault(
             form,
             {
                 "id": form,
@@ -142,37 +173,35 @@ def from_redcap(
             },
         )
         if scale["response_scale"] != scale_name:
-            problems.append(
+            self.problems.append(
                 Problem(
                     where,
                     f"its choices differ from the other items of form "
                     f"{form!r}, so they cannot form one scale",
                 )
             )
-            continue
-        is_reverse = field in reversed_fields or "@REVERSE" in (row.get(_ANNOTATION) or "").upper()
-        items = scale["items"]
-        if isinstance(items, list):
-            items.append({"id": _slug(field), "text": label or field, "reverse": is_reverse})
-    if problems:
-        raise InstrumentError(name, problems)
-    if not scales:
-        raise InstrumentError(
-            name, [Problem("", "has no radio or dropdown fields to use as items")]
+            return
+        is_reverse = (
+            field_name in self.reversed_fields or "@REVERSE" in (row.get(_ANNOTATION) or "").upper()
         )
-    document = {
-        "id": instrument_id,
-        "version": version,
-        "title": title or f"Imported from {Path(name).name}",
-        "response_scales": {
-            scale_name: {
-                "min": min(c for c, _ in key),
-                "max": max(c for c, _ in key),
-                "labels": dict(key),
-            }
-            for key, scale_name in response_scales.items()
-        },
-        "scales": list(scales.values()),
-        **({"comments": comments} if comments else {}),
-    }
-    return parse(document, name)
+        scale["items"].append(
+            {"id": _slug(field_name), "text": label or field_name, "reverse": is_reverse}
+        )
+
+    def document(self, instrument_id: str, version: int, title: str) -> dict[str, Any]:
+        """The instrument document :func:`instruments.loader.parse` reads."""
+        return {
+            "id": instrument_id,
+            "version": version,
+            "title": title,
+            "response_scales": {
+                scale_name: {
+                    "min": min(c for c, _ in key),
+                    "max": max(c for c, _ in key),
+                    "labels": dict(key),
+                }
+                for key, scale_name in self.response_scales.items()
+            },
+            "scales": list(self.scales.values()),
+            **({"comments": self.comments} if self.comments else {}),
+        }

@@ -3,31 +3,50 @@
 from __future__ import annotations
 
 import dataclasses
-import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
 
-import networkx as nx
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
-from scipy import stats
 
-from analysis.pipeline import AnalysisResults
+from analysis.formation import Criterion, TeamVerdict
+from analysis.multiplicity import adjustment_label
+from analysis.network import team_graph
+from analysis.pipeline import AnalysisResults, software_versions
+from analysis.summaries import fitted_trajectories
 from reports import figures
 from reports.blocks import Bullets, Figure, Heading, Paragraph, Section, Table, Td
-from reports.render import fmt_number, fmt_percent, render_template
+from reports.document import document_identity
+from reports.figure_batch import FigureBatch
+from reports.invariance import identity_comparison, invariance_blocks
+from reports.labels import (
+    CRITERION_LABELS,
+    VERDICT_MEANINGS,
+    counts_text,
+    criterion_outcome,
+    criterion_tone,
+    ddf_sentence,
+    verdict_counts,
+    verdict_label,
+    verdict_tone,
+)
+from reports.network_tests import ALPHA, mixing_cells, persistence_blocks
+from reports.propositions import propositions_section, value_creation_section
+from reports.render import (
+    fmt_count,
+    fmt_number,
+    fmt_p,
+    fmt_percent,
+    fmt_signed,
+    render_template,
+)
 
 __all__ = [
-    "CRITERION_TEXT",
     "SECTION_IDS",
-    "VERDICT_TEXT",
     "build_evaluator_report",
+    "evaluator_document",
     "evaluator_sections",
-    "split_reasons",
-    "team_means",
 ]
 
 Progress = Callable[[str, int, int], None]
@@ -43,49 +62,12 @@ SECTION_IDS = (
     "networks",
     "formation",
     "interventions",
+    "propositions",
+    "value",
     "comments",
     "methods",
     "limitations",
 )
-
-#: Verdict -> (short label, plain-English meaning).
-VERDICT_TEXT: dict[str, tuple[str, str]] = {
-    "formed": (
-        "Formed",
-        "members engage with each other, share a view of how the team works and identify with "
-        "it: the team works as a community of practice",
-    ),
-    "forming": (
-        "Forming",
-        "practice is rising clearly from wave to wave, though it has not yet reached the level "
-        "of a formed community",
-    ),
-    "uniprofessional_enclaves": (
-        "Professional enclaves",
-        "members engage, but within their professional groups: views and knowledge stay inside "
-        "professions",
-    ),
-    "not_formed": (
-        "Not formed",
-        "no clear sign yet of a community of practice: practice is low and not rising",
-    ),
-    "insufficient_data": (
-        "Too few responses",
-        "too few people answered in enough waves to judge",
-    ),
-}
-
-#: Formation criterion -> plain-English name (with the statistic beside it).
-CRITERION_TEXT: dict[str, str] = {
-    "coverage": "Enough responses: waves with enough respondents and roster coverage",
-    "practice_level": "Practice is high: lowest practice-scale team mean at the last wave",
-    "practice_change": "Practice is rising: change first to last wave, in within-team SDs",
-    "agreement": "Members share a view: weakest rwg(j) on the practice scales",
-    "icc1": "Teams differ: ICC(1) of practice across teams (study level; does not decide)",
-    "identity": "Members identify with the team: collaborative identification mean",
-    "boundaries": "Knowledge crosses professions: cross-profession ties / random mixing",
-    "profession_split": "Ratings split by profession: ICC(1) by profession within the team",
-}
 
 IDENTITY_SCALES = ("collaborative_identity", "professional_identity", "organisational_identity")
 
@@ -95,103 +77,8 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def _verdict_css(verdict: str) -> str:
-    return {
-        "formed": "good",
-        "forming": "fair",
-        "uniprofessional_enclaves": "bad",
-        "not_formed": "bad",
-    }.get(verdict, "muted")
-
-
-def _held(value: Any) -> Td:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return Td("not assessed", "muted")
-    return Td("yes", "good") if bool(value) else Td("no", "bad")
-
-
-def split_reasons(text: str) -> tuple[str, ...]:
-    """Split formation ``reasons`` on the ``;`` between reasons, not those inside brackets.
-
-    Examples
-    --------
-    >>> split_reasons("level 2.9 (below 5.0); change -0.3 (no rise; 0.3 needed)")
-    ('level 2.9 (below 5.0)', 'change -0.3 (no rise; 0.3 needed)')
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == ";" and depth <= 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current).strip())
-    return tuple(p for p in parts if p)
-
-
-def team_means(scores: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
-    """Team means of scale scores per wave with t-based 95% intervals.
-
-    .. math:: \\bar y \\pm t_{0.975,\\,n-1}\\, s / \\sqrt{n}
-
-    Parameters
-    ----------
-    scores : DataFrame
-        :func:`analysis.scale_scores` output (``team``, ``wave`` and one column per scale).
-    scales : sequence of str
-        The scale columns to summarise.
-
-    Returns
-    -------
-    DataFrame
-        ``team``, ``wave``, ``scale``, ``n``, ``mean``, ``sd``, ``ci_low``, ``ci_high`` (the
-        interval collapses to the mean when ``n`` is 1).
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"team": "T", "wave": 1, "me": [4.0, 5.0, 6.0]})
-    >>> team_means(s, ["me"])[["n", "mean", "ci_low"]].round(2).to_numpy().tolist()
-    [[3.0, 5.0, 2.52]]
-    """
-    long = scores.melt(
-        id_vars=["team", "wave"], value_vars=list(scales), var_name="scale", value_name="score"
-    ).dropna(subset=["score"])
-    summary = (
-        long.groupby(["team", "wave", "scale"], sort=True)["score"]
-        .agg(n="size", mean="mean", sd="std")
-        .reset_index()
-    )
-    n = summary["n"].to_numpy(dtype=float)
-    sd = summary["sd"].fillna(0.0).to_numpy(dtype=float)
-    half = np.zeros_like(n)
-    many = n >= 2
-    half[many] = stats.t.ppf(0.975, n[many] - 1) * sd[many] / np.sqrt(n[many])
-    summary["ci_low"] = summary["mean"] - half
-    summary["ci_high"] = summary["mean"] + half
-    return summary
-
-
 def _software() -> list[tuple[str, str]]:
-    out = [("python", platform.python_version())]
-    for package in (
-        "copkit",
-        "numpy",
-        "scipy",
-        "pandas",
-        "statsmodels",
-        "networkx",
-        "matplotlib",
-        "jinja2",
-        "weasyprint",
-    ):
-        try:
-            out.append((package, metadata.version(package)))
-        except metadata.PackageNotFoundError:
-            out.append((package, "not installed"))
-    return out
+    return list(software_versions("matplotlib", "jinja2", "weasyprint").items())
 
 
 class _NoFigures:
@@ -208,7 +95,8 @@ class _Context:
         self, results: AnalysisResults, teams: Sequence[str] | None, draw: bool = True
     ) -> None:
         self.results = results
-        self.draw: Any = figures if draw else _NoFigures()
+        self.figures = FigureBatch()
+        self.draw: Any = self.figures if draw else _NoFigures()
         bundle = results.bundle
         self.bundle = bundle
         self.instrument = bundle.instrument
@@ -227,12 +115,48 @@ class _Context:
         self.identity = {s: self.labels[s] for s in IDENTITY_SCALES if s in self.labels}
         scores = results.scores[results.scores["team"].isin(self.teams)]
         self.scores = scores
-        self.means = team_means(scores, [s for s in self.labels if s in scores.columns])
+        means = results.team_means
+        self.means = means[means["team"].isin(self.teams)] if not means.empty else means
         marks: dict[str, list[tuple[int, str]]] = {}
         for row in _rows(bundle.interventions):
             marks.setdefault(str(row["team"]), []).append((int(row["wave"]), str(row["kind"])))
         self.marks = marks
         self.formation = results.formation[results.formation["team"].isin(self.teams)]
+        self.verdicts = [v for v in results.verdicts if v.team in self.teams]
+        counted = results.team_waves
+        self.counted: dict[tuple[str, int], dict[str, Any]] = (
+            {(str(r["team"]), int(r["wave"])): r for r in _rows(counted)}
+            if not counted.empty
+            else {}
+        )
+        self.verdict_wave = {v.team: v.last_wave for v in self.verdicts}
+        self.min_network = float(
+            results.criteria.get("boundaries", {}).get("min_network_coverage", 0.7)
+        )
+        self.alpha = float(results.criteria.get("boundaries", {}).get("permutation_alpha", ALPHA))
+        professions = sorted(str(p) for p in bundle.roster["profession"].unique())
+        self.profession_colours = figures.profession_colours(professions)
+        coverage = results.criteria.get("coverage", {})
+        self.rule = (
+            f"at least {int(coverage.get('min_respondents', 3))} respondents and "
+            f"{float(coverage.get('min_response_rate', 0.5)):.0%} of the roster"
+        )
+
+    def counts(self, team: str, wave: int) -> bool:
+        """Whether the team-wave counts toward the verdicts (see analysis.counted_team_waves)."""
+        row = self.counted.get((team, wave))
+        return bool(row is not None and row["counted"])
+
+    def reason(self, team: str, wave: int, *, network: bool = False) -> str:
+        """Why the team-wave (or its network) does not count; empty when it does."""
+        row = self.counted.get((team, wave))
+        if row is None:
+            return "not counted: no data"
+        return str(row["network_reason" if network else "reason"])
+
+    def uncounted(self) -> set[tuple[str, int]]:
+        """Team-waves that do not count: figures draw them hollow and grey."""
+        return {key for key, row in self.counted.items() if not row["counted"]}
 
     def only(self, frame: pd.DataFrame) -> pd.DataFrame:
         if frame.empty or "team" not in frame:
@@ -243,21 +167,25 @@ class _Context:
 def _summary(ctx: _Context) -> Section:
     roster = ctx.only(ctx.bundle.roster)
     invited, responded = len(roster), int(roster["responded"].sum())
-    counts = ctx.formation["verdict"].value_counts()
-    parts = [f"{int(counts[v])} {VERDICT_TEXT[v][0].lower()}" for v in VERDICT_TEXT if v in counts]
+    counts = counts_text(verdict_counts(ctx.verdicts))
     lead = (
         f"This report judges whether the {len(ctx.teams)} engineered communities of practice "
         f"(teams) in this study formed, over {len(ctx.waves)} waves of the "
         f"{ctx.instrument.title} ({ctx.instrument.key}). {responded} of {invited} invitations "
         f"were answered ({fmt_percent(responded / invited if invited else None)}).",
-        "Verdicts: " + (", ".join(parts) if parts else "none") + ". Each verdict rests on "
+        "Verdicts: " + (counts or "none") + ". Each verdict rests on "
         "stated criteria with stated thresholds (section Formation); the sections in between "
         "show the evidence, plain English first and the statistics beside it.",
     )
     rows = []
-    for row in _rows(ctx.formation):
-        label, meaning = VERDICT_TEXT.get(str(row["verdict"]), (str(row["verdict"]), ""))
-        rows.append((str(row["team"]), Td(label, _verdict_css(str(row["verdict"]))), meaning))
+    for verdict in ctx.verdicts:
+        rows.append(
+            (
+                verdict.team,
+                Td(verdict_label(verdict), verdict_tone(verdict.verdict)),
+                VERDICT_MEANINGS.get(verdict.verdict, ""),
+            )
+        )
     table = Table("Verdict per team", ("team", "verdict", "what it means"), tuple(rows))
     return Section("summary", "Summary", lead, (table,))
 
@@ -283,11 +211,10 @@ def _study(ctx: _Context) -> Section:
             if (team, wave) in lookup:
                 r = lookup[(team, wave)]
                 share = float(r["responded"]) / float(r["invited"])
+                text = f"{int(r['responded'])}/{int(r['invited'])} ({fmt_percent(share)})"
+                counted = ctx.counts(team, wave)
                 cells.append(
-                    Td(
-                        f"{int(r['responded'])}/{int(r['invited'])} ({fmt_percent(share)})",
-                        "bad" if share < 0.5 else "",
-                    )
+                    Td(text if counted else f"{text} not counted", "" if counted else "muted")
                 )
             else:
                 cells.append(Td("-", "muted"))
@@ -312,7 +239,9 @@ def _study(ctx: _Context) -> Section:
         "Responded / invited (response rate) per team and wave",
         ("team", *[f"wave {w}" for w in waves]),
         tuple(rows),
-        note="Rates below 50% (the coverage threshold of the formation criteria) are marked.",
+        note=f"Grey, not counted: a team-wave counts toward the verdicts with {ctx.rule} "
+        "(the formation criteria); the others are left out of every verdict and greyed in "
+        "every table and figure of this report.",
     )
     last = roster[roster["wave"] == roster.groupby("team")["wave"].transform("max")]
     composition = []
@@ -333,8 +262,9 @@ def _study(ctx: _Context) -> Section:
         tuple(composition),
     )
     figure = Figure(
-        ctx.draw.response_rate_figure(rates),
-        "Response rate per team and wave (darker = more of the roster answered).",
+        ctx.draw.response_rate_figure(rates, uncounted=ctx.uncounted()),
+        "Response rate per team and wave (darker = more of the roster answered; white with a "
+        "dashed edge: not counted).",
     )
     return Section(
         "study",
@@ -387,6 +317,7 @@ def _measurement(ctx: _Context) -> Section:
                 "dotted line at .70.",
             )
         )
+    blocks.extend(invariance_blocks(ctx.results.invariance, ctx.labels))
     item_text = {i: info.text for i, info in ctx.instrument.items.items()}
     weak_lines = []
     item_rows = []
@@ -428,12 +359,40 @@ def _measurement(ctx: _Context) -> Section:
     return Section("measurement", "Measurement quality", lead, tuple(blocks))
 
 
+def _fitted_lines(ctx: _Context, scale: str) -> tuple[pd.DataFrame, bool]:
+    """Each team's fitted line for ``scale`` and whether it has the intervention terms.
+
+    The discontinuous growth model whose effects section Intervention effects quotes, when it
+    was fitted; otherwise the straight lines of the growth model (no intervention recorded or
+    none estimable yet, so no effects are quoted).
+    """
+    lines = ctx.only(ctx.results.intervention_trajectories)
+    if not lines.empty and scale in set(lines["scale"]):
+        chosen = lines[lines["scale"] == scale]
+        return chosen[chosen["wave"].isin(ctx.waves)], True
+    trajectories = ctx.only(ctx.results.team_trajectories)
+    if trajectories.empty:
+        return trajectories, False
+    return fitted_trajectories(trajectories[trajectories["scale"] == scale], ctx.waves), False
+
+
 def _trajectories(ctx: _Context) -> Section:
+    with_terms = not ctx.only(ctx.results.intervention_trajectories).empty
+    model = (
+        "The line is the team's fitted trajectory from the discontinuous growth model whose "
+        "effects section Intervention effects quotes: it borrows strength across teams and "
+        "people, and after a team's intervention it breaks at the dashed line by the "
+        "estimated jump and continues with the changed slope; a team without an intervention "
+        "keeps a straight line."
+        if with_terms
+        else "The line is the team's straight trajectory from the growth model, which borrows "
+        "strength across teams and people (no intervention effects are estimated yet)."
+    )
     lead = (
         "How each team's practice moved from wave to wave. Points are the team's mean score "
-        "with a 95% interval (wide when few answered); the line is the team's trajectory from "
-        "the growth model, which borrows strength across teams and people. A dashed red line "
-        "marks when an intervention began.",
+        "with a 95% interval (wide when few answered); hollow grey points are team-waves that "
+        f"do not count (too few answered) and carry no interval. {model} A dashed line marks "
+        "when an intervention began.",
     )
     blocks: list[Any] = []
     growth = ctx.results.growth
@@ -442,18 +401,25 @@ def _trajectories(ctx: _Context) -> Section:
         means = ctx.means[ctx.means["scale"] == scale]
         if means.empty:
             continue
-        lines = (
-            trajectories[trajectories["scale"] == scale][["team", "intercept", "slope"]]
-            if not trajectories.empty
-            else None
-        )
+        lines, jumps = _fitted_lines(ctx, scale)
         blocks.append(
             Figure(
                 ctx.draw.trajectory_figure(
-                    means, label, lines=lines, interventions=ctx.marks, name=f"trajectory-{scale}"
+                    means,
+                    label,
+                    lines=lines,
+                    interventions=ctx.marks,
+                    uncounted=ctx.uncounted(),
+                    line_label="fitted (intervention model)" if jumps else "fitted (growth model)",
+                    name=f"trajectory-{scale}",
                 ),
-                f"{label}: team means per wave (1-7) with 95% intervals and the growth model's "
-                "team trajectories.",
+                f"{label}: team means per wave (1-7) with 95% intervals and each team's fitted "
+                + (
+                    "trajectory from the discontinuous growth model (the jump and change of "
+                    "slope after an intervention as estimated in Intervention effects)."
+                    if jumps
+                    else "trajectory from the growth model."
+                ),
             )
         )
     rows = []
@@ -465,52 +431,114 @@ def _trajectories(ctx: _Context) -> Section:
                     str(row["term"]),
                     fmt_number(row["estimate"]),
                     fmt_number(row["se"]),
-                    f"[{fmt_number(row['ci_low'])}, {fmt_number(row['ci_high'])}]",
-                    fmt_number(row["p"], 3),
-                    Td(str(row["note"]) or "-", "muted" if not row["note"] else "weak"),
+                    _fmt_df(row.get("df"), row.get("ddf_note")),
+                    Td(f"[{fmt_number(row['ci_low'])}, {fmt_number(row['ci_high'])}]", "nowrap"),
+                    Td(fmt_p(row["p"]), "nowrap"),
+                    Td(
+                        "singular fit: a simpler model is reported (see Methods)"
+                        if row["note"]
+                        else "-",
+                        "weak" if row["note"] else "muted",
+                    ),
                 )
             )
     blocks.append(
         Table(
             "Growth models: fixed effects (REML; wave in people in teams)",
-            ("scale", "term", "estimate", "SE", "95% interval", "p", "note"),
+            ("scale", "term", "estimate", "SE", "df", "95% interval", "p", "note"),
             tuple(rows),
             note="Intercept is the expected score at wave 0 (one wave before the first); "
             "'wave' is the average change per wave across teams. "
-            + (f"Model: {growth['model'].iloc[0]}." if not growth.empty else ""),
+            + ddf_sentence(ctx.results.ddf)
+            + " The model is written out in Methods."
+            + _singular_df_note(growth, ctx.labels),
         )
     )
     if not trajectories.empty:
         team_rows = []
         for row in _rows(trajectories[trajectories["scale"].isin(list(ctx.practice))]):
+            rise = _team_change(row)
             team_rows.append(
                 (
                     str(row["team"]),
                     ctx.labels.get(str(row["scale"]), str(row["scale"])),
                     fmt_number(row["slope"]),
-                    f"[{fmt_number(row['slope_ci_low'])}, {fmt_number(row['slope_ci_high'])}]",
+                    _fmt_df(row.get("slope_df")),
                     Td(
-                        "rising"
-                        if row["slope_ci_low"] > 0
-                        else "falling"
-                        if row["slope_ci_high"] < 0
-                        else "no clear change",
-                        "good"
-                        if row["slope_ci_low"] > 0
-                        else "bad"
-                        if row["slope_ci_high"] < 0
-                        else "",
+                        f"[{fmt_number(row['slope_ci_low'])}, {fmt_number(row['slope_ci_high'])}]",
+                        "nowrap",
                     ),
+                    fmt_p(row.get("slope_p_adjusted", row.get("slope_p", float("nan")))),
+                    Td(rise, {"rising": "good", "falling": "bad"}.get(rise, "")),
                 )
             )
         blocks.append(
             Table(
                 "Team-specific slopes per wave (fixed + empirical Bayes team effect)",
-                ("team", "scale", "slope per wave", "95% interval", "in plain words"),
+                (
+                    "team",
+                    "scale",
+                    "slope per wave",
+                    "df",
+                    "95% interval",
+                    "p (adjusted)",
+                    "in plain words",
+                ),
                 tuple(team_rows),
+                note="Each slope is the team's straight growth line over the whole study (the "
+                "growth model above); the figures draw the intervention model's line, which steps "
+                "at an intervention. Each team's slope is one claim among all teams x scales of "
+                "the growth "
+                f"models; p is adjusted for them all by {adjustment_label(ctx.results.adjust)}, "
+                "and a team is called rising or falling only when its adjusted p is below .05. "
+                "Intervals are not adjusted. " + ddf_sentence(ctx.results.ddf),
             )
         )
     return Section("trajectories", "Team trajectories", lead, tuple(blocks))
+
+
+def _fmt_df(value: Any, singular_note: Any = "") -> str:
+    """A t's denominator df to one decimal, starred where a singular fit qualifies it; "-"
+    for Wald z (no df) or when missing.
+
+    Examples
+    --------
+    >>> _fmt_df(2.97), _fmt_df(76.98, "Singular fit: ..."), _fmt_df(float("inf"))
+    ('3.0', '77.0*', '-')
+    """
+    text = fmt_number(value, 1)
+    if text == "n/a":
+        return "-"
+    return text + ("*" if isinstance(singular_note, str) and singular_note else "")
+
+
+def _singular_df_note(frame: pd.DataFrame, labels: dict[str, str]) -> str:
+    """What df mean for the singular fits of ``frame`` (their ``ddf_note``, said once), as a
+    sentence for the table's note; empty when no fit is singular."""
+    if "ddf_note" not in frame.columns:
+        return ""
+    notes = frame["ddf_note"].fillna("").astype(str)
+    singular = frame[notes != ""]
+    if singular.empty:
+        return ""
+    column = "scale" if "scale" in singular.columns else "outcome"
+    scales = ", ".join(dict.fromkeys(labels.get(str(s), str(s)) for s in singular[column]))
+    return f" * df of a singular fit ({scales}): {notes[notes != ''].iloc[0]}"
+
+
+def _team_change(row: dict[str, Any]) -> str:
+    """A team's slope in plain words: rising or falling when its adjusted p is below .05."""
+    p = row.get("slope_p_adjusted", row.get("slope_p"))
+    if p is None or pd.isna(p) or float(p) >= 0.05:
+        return "no clear change"
+    return "rising" if float(row["slope"]) > 0 else "falling"
+
+
+def _not_counted_row(team: str, width: int) -> tuple[str | Td, ...]:
+    """A team with no counted wave: one grey cell with the reason, dashes after it."""
+    cells: list[str | Td] = [team, Td("-", "muted"), Td("no wave counted", "muted")]
+    cells.extend(Td("-", "muted") for _ in range(width - 1))
+    return tuple(cells)
 
 
 def _agreement(ctx: _Context) -> Section:
@@ -528,20 +556,24 @@ def _agreement(ctx: _Context) -> Section:
     if not data.empty and ctx.practice:
         blocks.append(
             Figure(
-                ctx.draw.agreement_figure(data, ctx.practice, rwg_min=rwg_min),
-                "rwg(j) per team and wave on the practice scales; grey: the 95th percentile "
-                "of rwg(j) under random responding for that team size.",
+                ctx.draw.agreement_figure(
+                    data, ctx.practice, rwg_min=rwg_min, uncounted=ctx.uncounted()
+                ),
+                "rwg(j) per team and wave on the practice scales; grey band: the 95th "
+                "percentile of rwg(j) under random responding for that team size; hollow "
+                "grey points: team-waves that do not count.",
             )
         )
     rows = []
     for team in ctx.teams:
-        t = data[data["team"] == team]
-        if t.empty:
+        wave = ctx.verdict_wave.get(team)
+        if wave is None:
+            rows.append(_not_counted_row(team, len(ctx.practice)))
             continue
-        last = int(t["wave"].max())
-        cells: list[str | Td] = [team, str(last)]
+        t = data[(data["team"] == team) & (data["wave"] == wave)]
+        cells: list[str | Td] = [team, str(wave)]
         for scale in ctx.practice:
-            r = t[(t["wave"] == last) & (t["scale"] == scale)]
+            r = t[t["scale"] == scale]
             if r.empty:
                 cells.append(Td("-", "muted"))
                 continue
@@ -556,10 +588,12 @@ def _agreement(ctx: _Context) -> Section:
         rows.append(tuple(cells))
     blocks.append(
         Table(
-            "rwg(j) at each team's last wave (random-response 95th percentile, respondents)",
+            "rwg(j) at the wave each verdict rests on (random-response 95th percentile, "
+            "respondents)",
             ("team", "wave", *ctx.practice.values()),
             tuple(rows),
-            note=f"Marked good when rwg(j) ≥ {rwg_min:.2f} and above the random-response null.",
+            note=f"Green when rwg(j) ≥ {rwg_min:.2f} and above the random-response null (what "
+            "the verdict needs), red otherwise; the wave is each team's last counted wave.",
         )
     )
     icc = agreement.drop_duplicates(["wave", "scale"])[["wave", "scale", "icc1", "icc2"]]
@@ -591,54 +625,72 @@ def _agreement(ctx: _Context) -> Section:
     return Section("agreement", "Agreement and emergence", lead, tuple(blocks))
 
 
+def _counted_scores(ctx: _Context) -> pd.DataFrame:
+    """Scale scores of the team-waves that count (pooled tables use only these)."""
+    scores = ctx.scores
+    if scores.empty:
+        return scores
+    keep = [ctx.counts(str(t), int(w)) for t, w in zip(scores["team"], scores["wave"], strict=True)]
+    return scores[keep]
+
+
 def _identity(ctx: _Context) -> Section:
     lead = (
         "Which group members identify with. Evidence from NHS collaborations says a shared, "
         "collaborative identity is held back by strong identification with one's profession "
         "or employing organisation. Parallel items ask about the team, the profession and the "
-        "organisation, so the three can be compared directly.",
+        "organisation, so the three can be compared directly if the items work alike for each "
+        "target, which the measurement check tests.",
     )
-    blocks: list[Any] = []
+    level, reading = identity_comparison(ctx.results.invariance)
+    blocks: list[Any] = [Paragraph(f"Measurement check: {reading}")]
     means = ctx.means[ctx.means["scale"].isin(list(ctx.identity))]
     if not means.empty:
         blocks.append(
             Figure(
-                ctx.draw.identity_figure(means, ctx.identity, interventions=ctx.marks),
+                ctx.draw.identity_figure(
+                    means, ctx.identity, interventions=ctx.marks, uncounted=ctx.uncounted()
+                ),
                 "Team means of identification with the team, the profession and the "
-                "organisation, per wave, with 95% intervals.",
+                "organisation, per wave, with 95% intervals; hollow grey points: team-waves "
+                "that do not count.",
             )
         )
     rows = []
     for team in ctx.teams:
-        t = means[means["team"] == team]
-        if t.empty:
+        wave = ctx.verdict_wave.get(team)
+        if wave is None:
+            rows.append(_not_counted_row(team, len(ctx.identity) + 2))
             continue
-        last = int(t["wave"].max())
-        values = {s: t[(t["wave"] == last) & (t["scale"] == s)]["mean"] for s in ctx.identity}
-        cells: list[str | Td] = [team, str(last)]
-        for s in ctx.identity:
-            cells.append(fmt_number(values[s].iloc[0]) if len(values[s]) else "-")
-        if "collaborative_identity" in values and "professional_identity" in values:
-            c, p = values["collaborative_identity"], values["professional_identity"]
-            if len(c) and len(p):
-                gap = float(c.iloc[0]) - float(p.iloc[0])
-                cells.append(
-                    Td(
-                        f"{gap:+.2f} (" + ("team first" if gap >= 0 else "profession first") + ")",
-                        "good" if gap >= 0 else "bad",
-                    )
-                )
-            else:
-                cells.append("-")
+        t = means[(means["team"] == team) & (means["wave"] == wave)].set_index("scale")["mean"]
+        cells: list[str | Td] = [team, str(wave)]
+        cells.extend(fmt_number(t.get(s)) for s in ctx.identity)
+        gap = t.get("collaborative_identity", float("nan")) - t.get(
+            "professional_identity", float("nan")
+        )
+        criterion = ctx.results.verdict(team).criterion("identity")
+        cells.append(Td(criterion_outcome(criterion), criterion_tone(criterion)))
+        if gap != gap:
+            cells.append("-")
+        elif level == "scalar":
+            side = "team first" if gap >= 0 else "profession first"
+            cells.append(Td(f"{fmt_signed(gap)} ({side})", "good" if gap >= 0 else "bad"))
+        else:  # the gap is not on one scale: no colour claims a difference
+            side = "team items higher" if gap >= 0 else "profession items higher"
+            cells.append(Td(f"{fmt_signed(gap)} ({side})", "muted"))
         rows.append(tuple(cells))
     blocks.append(
         Table(
-            "Identification at each team's last wave (team means, 1-7)",
-            ("team", "wave", *ctx.identity.values(), "team minus profession"),
+            "Identification at the wave each verdict rests on (team means, 1-7)",
+            ("team", "wave", *ctx.identity.values(), "criterion", "team minus profession"),
             tuple(rows),
+            note="The criterion: identification with the team at least "
+            f"{fmt_number(ctx.results.criteria['identity']['collaborative_mean'])} and not "
+            "below identification with the profession beyond sampling noise (or the gap "
+            "rising); green when met, red when not.",
         )
     )
-    scores = ctx.scores
+    scores = _counted_scores(ctx)
     if not scores.empty and ctx.identity:
         last = scores[scores["wave"] == scores["wave"].max()]
         for group, title in (("profession", "profession"), ("organisation", "organisation")):
@@ -654,7 +706,7 @@ def _identity(ctx: _Context) -> Section:
             blocks.append(
                 Table(
                     f"Identification by {title} at wave {int(last['wave'].iloc[0])} "
-                    "(all teams pooled)",
+                    "(counted teams pooled)",
                     (title, "n", *ctx.identity.values()),
                     tuple(table_rows),
                 )
@@ -667,20 +719,82 @@ def _identity(ctx: _Context) -> Section:
     )
 
 
-def _team_graph(bundle: Any, team: str, wave: int) -> nx.DiGraph:
-    roster = bundle.roster[(bundle.roster["team"] == team) & (bundle.roster["wave"] == wave)]
-    ties = bundle.ties[(bundle.ties["team"] == team) & (bundle.ties["wave"] == wave)]
-    graph = nx.DiGraph()
-    for row in _rows(roster):
-        graph.add_node(
-            str(row["respondent"]),
-            profession=str(row["profession"]),
-            responded=bool(row["responded"]),
+def _network_row(
+    ctx: _Context, row: dict[str, Any], ratio_min: float, test: Any
+) -> tuple[str | Td, ...]:
+    team, wave = str(row["team"]), int(row["wave"])
+    answered = (
+        f"{int(row['responders'])}/{int(row['roster_size'])} ({fmt_percent(row['coverage'])})"
+    )
+    reason = ctx.reason(team, wave, network=True)
+    if reason:
+        short = "not counted" if ctx.reason(team, wave) else "not assessed"
+        return (
+            team,
+            str(wave),
+            answered,
+            fmt_count(row["ties"]),
+            Td(short, "muted"),
+            *(Td("-", "muted"),) * 5,
         )
-    for row in _rows(ties):
-        if str(row["source"]) in graph and str(row["target"]) in graph:
-            graph.add_edge(str(row["source"]), str(row["target"]))
-    return graph
+    ratio = float(row["cross_ratio_profession"])
+    null_range, p_cell = mixing_cells(test)
+    p = (
+        float(test.get("ratio_p_adjusted", test["ratio_p"]))
+        if test is not None and bool(test["meaningful"])
+        else float("nan")
+    )
+    # as the criterion reads it: below the threshold counts against only beyond chance, by the
+    # p adjusted across the team-waves tested (the p the criterion is decided by)
+    tone = "good" if ratio >= ratio_min else "bad" if p < ctx.alpha else "muted"
+    return (
+        team,
+        str(wave),
+        answered,
+        fmt_count(row["ties"]),
+        fmt_number(row["density"]),
+        fmt_number(row["ei_profession"]),
+        fmt_number(row["ei_organisation"]),
+        Td(fmt_number(ratio) + null_range, tone),
+        p_cell,
+        fmt_count(row["brokerage_liaison"]),
+    )
+
+
+def _network_table(ctx: _Context, network: pd.DataFrame, ratio_min: float) -> Table:
+    permuted = ctx.only(ctx.results.network_permutation)
+    tests = {(str(r["team"]), int(r["wave"])): r for r in _rows(permuted)}
+    rows = tuple(
+        _network_row(ctx, row, ratio_min, tests.get((str(row["team"]), int(row["wave"]))))
+        for row in _rows(network.sort_values(["team", "wave"]))
+    )
+    return Table(
+        "Network measures per team and wave",
+        (
+            "team",
+            "wave",
+            "answered",
+            "ties",
+            "density",
+            "E-I profession",
+            "E-I organisation",
+            "cross-profession ratio [random mixing]",
+            "p (inside)",
+            "liaison brokerage",
+        ),
+        rows,
+        note="Density = ties / (responders x (roster - 1)). Random mixing: the 95% range of the "
+        "ratio when the team's professions are shuffled among its members "
+        f"({_draws(permuted)} seeded draws, ties kept as they are); p (inside): the share of "
+        f"shuffles with a ratio as low as the team's, then adjusted for all team-waves tested by "
+        f"{adjustment_label(ctx.results.adjust)}, marked when the adjusted p is below "
+        f"{ALPHA:.2f}. The ratio is "
+        f"green at {ratio_min:.2f} or above, red below it when p is below {ALPHA:.2f} "
+        "(knowledge sticking inside professions beyond chance), grey when unclear. Liaison "
+        "brokerage counts two-paths a -> b -> c with a, b, c in three different professions "
+        "(Gould & Fernandez). Grey rows do not count: too few answered the survey (not "
+        f"counted) or the roster question (not assessed: under {ctx.min_network:.0%}).",
+    )
 
 
 def _networks(ctx: _Context) -> Section:
@@ -694,28 +808,34 @@ def _networks(ctx: _Context) -> Section:
         "should show ties across them. The E-I index runs from -1 (all ties inside groups) "
         "to +1 (all ties across); the cross-profession ratio compares the share of ties that "
         "cross professions with what random mixing would give (1 = as random, below "
-        f"{ratio_min:.2f} = knowledge sticking inside professions). Measures are shown only "
-        f"where at least {min_cov:.0%} of the roster answered.",
+        f"{ratio_min:.2f} = knowledge sticking inside professions). In a team of a dozen, "
+        "chance alone moves that ratio a long way, so each team's ratio is set beside the "
+        "range that shuffling its members' professions gives, with the chance of a ratio as "
+        f"low as the team's. Measures are shown only where at least {min_cov:.0%} of the roster "
+        "answered.",
     )
     blocks: list[Any] = []
-    professions = sorted(str(p) for p in ctx.only(ctx.bundle.roster)["profession"].unique())
-    palette = figures.colours(professions)
-    graphs = []
+    graphs, left_out = [], []
     for team in ctx.teams:
-        waves = ctx.bundle.roster.loc[ctx.bundle.roster["team"] == team, "wave"]
-        if waves.empty:
-            continue
-        last = int(waves.max())
-        graph = _team_graph(ctx.bundle, team, last)
-        graphs.append((f"{team}, wave {last}", graph))
+        wave = ctx.verdict_wave.get(team)
+        if wave is None:
+            left_out.append(f"{team}: no wave counted")
+        elif not ctx.reason(team, wave, network=True):
+            graphs.append((f"{team}, wave {wave}", team_graph(ctx.bundle, team, wave)))
+        else:
+            left_out.append(f"{team}, wave {wave}: {ctx.reason(team, wave, network=True)}")
     if graphs:
         blocks.append(
             Figure(
-                ctx.draw.sociogram_figure(graphs, palette),
-                "Knowledge ties at each team's last wave: an arrow from A to B means A said "
-                "they exchanged work knowledge with B; colour = profession; hollow = did not "
-                "answer (can be named, cannot name).",
+                ctx.draw.sociogram_figure(graphs, ctx.profession_colours),
+                "Knowledge ties at the wave each verdict rests on: an arrow from A to B means "
+                "A said they exchanged work knowledge with B; colour = profession (the same "
+                "colours in every figure); hollow = did not answer (can be named, cannot name).",
             )
+        )
+    if left_out:
+        blocks.append(
+            Paragraph("Not drawn (the network does not count): " + "; ".join(left_out) + ".")
         )
     if not network.empty:
         blocks.append(
@@ -725,113 +845,122 @@ def _networks(ctx: _Context) -> Section:
                 "per team and wave (gaps: too few answered the roster question).",
             )
         )
-        rows = []
-        for row in _rows(network.sort_values(["team", "wave"])):
-            meaningful = bool(row["meaningful"])
-            rows.append(
-                (
-                    str(row["team"]),
-                    str(row["wave"]),
-                    f"{int(row['responders'])}/{int(row['roster_size'])} ({fmt_percent(row['coverage'])})",
-                    str(int(row["ties"])),
-                    fmt_number(row["density"]) if meaningful else Td("not assessed", "muted"),
-                    fmt_number(row["ei_profession"]),
-                    fmt_number(row["ei_organisation"]),
-                    Td(
-                        fmt_number(row["cross_ratio_profession"]),
-                        ""
-                        if not meaningful
-                        else "good"
-                        if row["cross_ratio_profession"] >= ratio_min
-                        else "bad",
-                    ),
-                    fmt_number(row["brokerage_liaison"], 0),
-                )
-            )
-        blocks.append(
-            Table(
-                "Network measures per team and wave",
-                (
-                    "team",
-                    "wave",
-                    "answered",
-                    "ties",
-                    "density",
-                    "E-I profession",
-                    "E-I organisation",
-                    "cross-profession ratio",
-                    "liaison brokerage",
-                ),
-                tuple(rows),
-                note="Density = ties / (responders x (roster - 1)). Liaison brokerage counts "
-                "two-paths a -> b -> c with a, b, c in three different professions "
-                "(Gould & Fernandez).",
-            )
-        )
+        blocks.append(_network_table(ctx, network, ratio_min))
+    blocks.extend(persistence_blocks(ctx.results.tie_persistence, ctx.teams))
     return Section("networks", "Knowledge networks", lead, tuple(blocks))
+
+
+def _draws(permuted: pd.DataFrame) -> str:
+    draws = sorted({int(d) for d in permuted["draws"]}) if "draws" in permuted else []
+    return " or ".join(f"{d:,}" for d in draws) if draws else "no"
+
+
+def _threshold_text(criterion: Criterion) -> str:
+    if criterion.name == "agreement":
+        return f"≥ {fmt_number(criterion.threshold)} and above chance"
+    if criterion.name == "coverage":
+        return f"≥ {fmt_count(criterion.threshold)} waves"
+    if criterion.name == "icc1":
+        return f"> {fmt_number(criterion.threshold)} and rising"
+    if criterion.alpha is not None:  # below the threshold counts only beyond chance
+        return f"≥ {fmt_number(criterion.threshold)}, or below it by chance (p ≥ {criterion.alpha:.2f})"
+    return f"≥ {fmt_number(criterion.threshold)}"
+
+
+def _criterion_value(criterion: Criterion) -> str:
+    if criterion.name == "coverage":
+        return fmt_count(criterion.value)
+    return fmt_number(criterion.value)
+
+
+def _criterion_basis(criterion: Criterion) -> str:
+    if criterion.wave is None:
+        return "-"
+    tested = "" if criterion.p is None else f", p {fmt_number(criterion.p, 3)}"
+    if criterion.p is not None and criterion.p_adjusted is not None:
+        tested += f" (adj. {fmt_number(criterion.p_adjusted, 3)})"
+    if criterion.n is None:
+        return f"wave {criterion.wave}{tested}"
+    return f"wave {criterion.wave}, n {criterion.n}{tested}"
+
+
+def _criteria_table(verdict: TeamVerdict) -> Table:
+    rows = tuple(
+        (
+            CRITERION_LABELS.get(c.name, c.name),
+            _criterion_value(c),
+            _threshold_text(c),
+            _criterion_basis(c),
+            Td(criterion_outcome(c), criterion_tone(c)),
+        )
+        for c in verdict.criteria
+    )
+    return Table(
+        f"Criteria for {verdict.team}",
+        ("criterion", "value", "needed", "evidence", "result"),
+        rows,
+    )
+
+
+def _sensitivity(sensitivity: pd.DataFrame) -> list[Any]:
+    """The threshold moves that change a verdict, or one sentence when none does."""
+    blocks: list[Any] = [Heading("Sensitivity of the verdicts to the thresholds")]
+    if sensitivity.empty:
+        return [*blocks, Paragraph("No sensitivity run was made.")]
+    moving = sensitivity[sensitivity["changed"] > 0]
+    if moving.empty:
+        steps = len(sensitivity)
+        return [
+            *blocks,
+            Paragraph(
+                f"No verdict changes when any of the {steps // 2} thresholds moves a step down "
+                "or up: the verdicts do not hang on the exact thresholds chosen."
+            ),
+        ]
+    rows = tuple(
+        (
+            str(s["criterion"]),
+            fmt_number(s["baseline"]),
+            fmt_number(s["moved_to"]),
+            fmt_count(s["changed"]),
+            str(s["changes"]),
+        )
+        for s in _rows(moving)
+    )
+    kept = len(sensitivity) - len(moving)
+    return [
+        *blocks,
+        Table(
+            "Threshold moves that change a verdict (all teams)",
+            ("threshold", "default", "moved to", "teams changed", "changes"),
+            rows,
+            note=f"The other {kept} moves (each threshold a step down and up) change no verdict.",
+        ),
+    ]
 
 
 def _formation(ctx: _Context) -> Section:
     lead = (
         "The verdict per team, and everything it rests on. Each criterion below gives the "
-        "team's value, the threshold and whether it held; the reasons say the same in words. "
-        "The sensitivity table then moves each threshold down and up a step and shows which "
-        "verdicts would change, so a reader can see how firm each verdict is.",
+        "team's value, what is needed, the wave and respondents it rests on and the result; "
+        "the colour says whether that is good (green) or bad (red) for the community, amber "
+        "marks a warning sign that is present, grey a criterion not assessed. The sensitivity "
+        "table then moves each threshold a step and shows which verdicts would change.",
     )
     blocks: list[Any] = []
-    for row in ctx.formation.to_dict(orient="records"):
-        verdict = str(row["verdict"])
-        label, meaning = VERDICT_TEXT.get(verdict, (verdict, ""))
-        blocks.append(Heading(f"{row['team']}: {label}"))
+    for verdict in ctx.verdicts:
+        blocks.append(Heading(f"{verdict.team}: {verdict_label(verdict)}"))
         waves = (
-            f" (waves {int(row['first_wave'])} to {int(row['last_wave'])} counted)"
-            if pd.notna(row.get("first_wave"))
+            f" (waves {verdict.first_wave} to {verdict.last_wave} counted)"
+            if verdict.counted_waves
             else ""
         )
+        meaning = VERDICT_MEANINGS.get(verdict.verdict, "")
         blocks.append(Paragraph(f"In plain words: {meaning}{waves}."))
-        reasons = split_reasons(str(row.get("reasons", "")))
-        if reasons:
-            blocks.append(Bullets(reasons))
-        crit_rows = []
-        for criterion, text in CRITERION_TEXT.items():
-            if f"{criterion}_value" not in row:
-                continue
-            crit_rows.append(
-                (
-                    text,
-                    fmt_number(row[f"{criterion}_value"]),
-                    fmt_number(row[f"{criterion}_threshold"]),
-                    _held(row[f"{criterion}_held"]),
-                )
-            )
-        blocks.append(
-            Table(
-                f"Criteria for {row['team']}",
-                ("criterion", "value", "threshold", "held"),
-                tuple(crit_rows),
-            )
-        )
-    sensitivity = ctx.results.sensitivity
-    if not sensitivity.empty:
-        rows = []
-        for s in _rows(sensitivity):
-            rows.append(
-                (
-                    str(s["criterion"]),
-                    fmt_number(s["baseline"]),
-                    fmt_number(s["moved_to"]),
-                    Td(str(int(s["changed"])), "weak" if int(s["changed"]) else ""),
-                    str(s["changes"]) or "-",
-                )
-            )
-        blocks.append(Heading("Sensitivity of the verdicts to the thresholds"))
-        blocks.append(
-            Table(
-                "Verdicts that change when one threshold moves (all teams)",
-                ("threshold", "default", "moved to", "teams changed", "changes"),
-                tuple(rows),
-            )
-        )
+        if verdict.reasons:
+            blocks.append(Bullets(tuple(r.text for r in verdict.reasons)))
+        blocks.append(_criteria_table(verdict))
+    blocks.extend(_sensitivity(ctx.results.sensitivity))
     return Section("formation", "Formation verdicts", lead, tuple(blocks))
 
 
@@ -879,8 +1008,9 @@ def _interventions(ctx: _Context) -> Section:
                     ctx.labels.get(str(r["outcome"]), str(r["outcome"])),
                     "level change" if r["effect"] == "level_change" else "slope change",
                     Td(fmt_number(r["estimate"]), "strong" if significant else ""),
+                    _fmt_df(r.get("df"), r.get("ddf_note")),
                     f"[{fmt_number(r['ci_low'])}, {fmt_number(r['ci_high'])}]",
-                    fmt_number(r["p"], 3),
+                    fmt_p(r["p"]),
                     f"{int(r['n_treated_teams'])} of {int(r['n_teams'])}",
                     "singular" if bool(r["singular"]) else "",
                 )
@@ -888,10 +1018,12 @@ def _interventions(ctx: _Context) -> Section:
         blocks.append(
             Table(
                 "Intervention effects (all teams; REML)",
-                ("scale", "effect", "estimate", "95% interval", "p", "teams treated", "fit"),
+                ("scale", "effect", "estimate", "df", "95% interval", "p", "teams treated", "fit"),
                 tuple(rows),
-                note="outcome ~ wave + post + since + (wave | team) + (1 | team:respondent); "
-                "post = 1 from the first wave after the intervention, since = waves since it.",
+                note="Discontinuous growth model (written out in Methods): post = 1 from the "
+                "first wave after the intervention, since = waves since it. "
+                + ddf_sentence(ctx.results.ddf)
+                + _singular_df_note(effects, ctx.labels),
             )
         )
     return Section("interventions", "Intervention effects", lead, tuple(blocks))
@@ -981,6 +1113,62 @@ _FORMULAS = (
         "Gould-Fernandez roles of every two-path a -> b -> c without a -> c",
         "Gould & Fernandez (1989)",
     ),
+    (
+        "Measurement invariance",
+        "ML fit of Σg = ΛgΦgΛg' + Θg, μg = νg + Λgκg; metric: Λ equal, scalar: Λ and ν "
+        "equal; holds if ΔCFI ≥ -.010 and ΔRMSEA ≤ .015",
+        "Cheung & Rensvold (2002); Chen (2007); lavaan (Rosseel 2012)",
+    ),
+    (
+        "E-I permutation test",
+        "p = (1 + #{shuffles with ratio* ≤ ratio}) / (1 + draws), professions shuffled "
+        "within the team",
+        "Krackhardt & Stern (1988)",
+    ),
+    (
+        "Tie persistence",
+        "Jaccard J = N11 / (N01 + N10 + N11) over ties observed at both waves; below .3 flagged",
+        "Snijders, van de Bunt & Steglich (2010); RSiena manual",
+    ),
+)
+
+
+_GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "KTA",
+        "knowledge transfer associate: a person placed in a team to broker research evidence "
+        "and connect members across organisations",
+    ),
+    (
+        "rwg(j)",
+        "within-team agreement on a multi-item scale, from 0 (no more agreement than "
+        "random answers) to 1 (everyone gave the same answers)",
+    ),
+    (
+        "ICC(1)",
+        "the share of the variation in members' scores that lies between teams rather "
+        "than within them",
+    ),
+    ("ICC(2)", "how reliably a team's mean score tells that team apart from the others"),
+    (
+        "E-I index",
+        "(ties across groups minus ties within) divided by all ties: -1 all inside, +1 all across",
+    ),
+    (
+        "cross-profession ratio",
+        "the share of knowledge ties that cross professions divided by "
+        "the share random mixing would give: 1 as mixed as chance, below 1 sticking inside",
+    ),
+    (
+        "counted",
+        "a team-wave with enough respondents and roster coverage for its figures to "
+        "enter a verdict",
+    ),
+    (
+        "p",
+        "the probability of a result at least this far from no effect if there were none; "
+        "shown as < 0.001 below that",
+    ),
 )
 
 
@@ -1011,7 +1199,8 @@ def _methods(ctx: _Context) -> Section:
             "reverse keyed where the instrument says so and scored as item means."
         ),
         Paragraph(
-            "Reliability per scale and wave: Cronbach's alpha with the Feldt interval, omega "
+            "Reliability per scale and wave: Cronbach's alpha (pingouin) with the Feldt "
+            "interval, omega "
             "total (maximum likelihood one-factor model) and corrected item-total correlations; "
             "values reproduce R's psych and lavaan on reference data."
         ),
@@ -1024,11 +1213,33 @@ def _methods(ctx: _Context) -> Section:
         Paragraph(
             f"Growth: three-level linear mixed models fitted by REML ({model}); fits are "
             "multi-start and keep the best likelihood; singular fits are reported as such "
-            "and a simpler model is then shown. Interventions: discontinuous growth models."
+            "and a simpler model is then shown. Interventions: discontinuous growth models. "
+            + ddf_sentence(ctx.results.ddf)
+            + " Change it with copkit report --ddf (satterthwaite, kenward-roger or wald)."
+        ),
+        Paragraph(
+            "Measurement invariance per scale across waves and professions (groups with at "
+            "least 30 complete responses), and of the identity items across their three "
+            "targets as repeated measures: multi-group and longitudinal confirmatory factor "
+            "models fitted by maximum likelihood with a mean structure (first loading fixed to "
+            "1), at the configural, metric and scalar levels; fit measures reproduce "
+            "lavaan::fitMeasures on reference data. A level holds when CFI falls by at most "
+            ".010 and RMSEA rises by at most .015."
         ),
         Paragraph(
             "Networks: directed knowledge ties from the roster question; measures only where "
-            "enough of the roster answered; sociograms use a spring layout with a fixed seed."
+            "enough of the roster answered; sociograms use a spring layout with a fixed seed. "
+            "The E-I index and the cross-profession ratio are tested against random mixing by "
+            "shuffling professions among each team's members (seeded permutations, one-sided "
+            "p); tie persistence between waves is the Jaccard index of ties kept."
+        ),
+        Paragraph(
+            "Many teams, many scales: each team's slope (every team x scale of the growth "
+            "models) and each team-wave's knowledge-sticking test (every team-wave tested) are "
+            f"claims made many times over, so their p-values are adjusted by "
+            f"{adjustment_label(ctx.results.adjust)} within each of these two families "
+            "(statsmodels' multipletests, which gives R's p.adjust); the formation criteria "
+            "judge each team on its own test."
         ),
     )
     formula_table = Table(
@@ -1040,11 +1251,12 @@ def _methods(ctx: _Context) -> Section:
         tuple(_flatten({k: v for k, v in ctx.results.criteria.items() if k != "sensitivity"})),
     )
     software = Table("Software", ("package", "version"), tuple(_software()))
+    glossary = Table("Glossary", ("term", "meaning"), _GLOSSARY)
     return Section(
         "methods",
         "Methods",
         lead,
-        (*paragraphs, formula_table, thresholds, software),
+        (*paragraphs, formula_table, thresholds, software, glossary),
     )
 
 
@@ -1060,6 +1272,13 @@ def _limitations(ctx: _Context) -> Section:
         "which verdicts depend on them.",
         "People who did not respond may differ from those who did; low response rates make "
         "a team's figures less representative.",
+        "The invariance tests count each response as one observation, though members answer "
+        "at several waves and sit in teams; with few respondents per profession they can only "
+        "detect large differences, and professions too small to test are named beside the "
+        "table.",
+        "In a small team few distinct arrangements of its professions exist, so the "
+        "permutation test of mixing cannot reach a small p-value: a team of six in two "
+        "professions of three has only 20.",
     ]
     growth = ctx.results.growth
     if not growth.empty and bool(growth["singular"].any()):
@@ -1097,6 +1316,8 @@ _BUILDERS: tuple[tuple[str, Callable[[_Context], Section]], ...] = (
     ("networks", _networks),
     ("formation", _formation),
     ("interventions", _interventions),
+    ("propositions", lambda ctx: propositions_section(ctx.results)),
+    ("value", lambda ctx: value_creation_section(ctx.results, ctx.teams)),
     ("comments", _comments),
     ("methods", _methods),
     ("limitations", _limitations),
@@ -1109,6 +1330,7 @@ def evaluator_sections(
     teams: Sequence[str] | None = None,
     draw: bool = True,
     progress: Progress | None = None,
+    jobs: int | None = 1,
 ) -> dict[str, Section]:
     """The evaluator report's content as plain data, for the report and the app's dashboard.
 
@@ -1122,7 +1344,12 @@ def evaluator_sections(
         Draw the figures (the slow part); with False the sections hold text and tables
         only, e.g. for a dashboard that shows figures on demand.
     progress : callable, optional
-        Called as ``progress(section_id, done, total)`` before each section.
+        Called as ``progress(section_id, done, total)`` before each section and before
+        the figures are drawn (``"figures"``).
+    jobs : int or None
+        Worker processes drawing the figures, which are drawn after the sections are built
+        (:class:`reports.figure_batch.FigureBatch`): 1 draws them in this process, None on
+        every core. The figures are the same whatever the number.
 
     Returns
     -------
@@ -1141,25 +1368,70 @@ def evaluator_sections(
     """
     ctx = _Context(results, teams, draw=draw)
     out: dict[str, Section] = {}
+    steps = len(_BUILDERS) + 1
     for done, (section_id, build) in enumerate(_BUILDERS):
         if progress is not None:
-            progress(section_id, done, len(_BUILDERS))
+            progress(section_id, done, steps)
         section = build(ctx)
         if not draw:
             kept = tuple(b for b in section.blocks if not isinstance(b, Figure))
             section = dataclasses.replace(section, blocks=kept)
         out[section_id] = section
+    if draw and len(ctx.figures):
+        if progress is not None:
+            progress("figures", len(_BUILDERS), steps)
+        out = _with_figures(out, ctx.figures.draw(jobs))
     if progress is not None:
-        progress("done", len(_BUILDERS), len(_BUILDERS))
+        progress("done", steps, steps)
     return out
+
+
+def _with_figures(sections: dict[str, Section], drawn: Mapping[str, Markup]) -> dict[str, Section]:
+    """The sections with each figure placeholder replaced by the figure drawn for it."""
+    placed: set[str] = set()
+    out: dict[str, Section] = {}
+    for section_id, section in sections.items():
+        blocks: list[Any] = []
+        for block in section.blocks:
+            if isinstance(block, Figure) and str(block.svg) in drawn:
+                placed.add(str(block.svg))
+                block = dataclasses.replace(block, svg=drawn[str(block.svg)])
+            blocks.append(block)
+        out[section_id] = dataclasses.replace(section, blocks=tuple(blocks))
+    if placed != set(drawn):
+        raise RuntimeError("a figure was drawn outside a Figure block of its section")
+    return out
+
+
+def evaluator_document(
+    results: AnalysisResults,
+    sections: Sequence[Section],
+    *,
+    study: str | None = None,
+    title: str | None = None,
+) -> str:
+    """Render evaluator sections as the self-contained report document (HTML)."""
+    identity = document_identity(results, "evaluation report", study=study, title=title)
+    instrument = results.bundle.instrument
+    return render_template(
+        "evaluator.html.j2",
+        identity=identity,
+        title=identity.title,
+        subtitle=f"Evaluator report · {identity.period} · {instrument.title} ({instrument.key})",
+        generated=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
+        sections=list(sections),
+        audience="evaluator",
+    )
 
 
 def build_evaluator_report(
     results: AnalysisResults,
     *,
+    study: str | None = None,
     title: str | None = None,
     teams: Sequence[str] | None = None,
     progress: Progress | None = None,
+    jobs: int | None = 1,
 ) -> str:
     """The evaluator report as one self-contained HTML document.
 
@@ -1168,27 +1440,26 @@ def build_evaluator_report(
     :func:`reports.pdf.html_to_pdf`. Sections (ids in :data:`SECTION_IDS`): summary, study
     and response rates, measurement quality, team trajectories, agreement and emergence,
     identity, knowledge networks, formation verdicts with the sensitivity table,
-    intervention effects, free-text comments (escaped), methods and limitations.
+    intervention effects, free-text comments (escaped), methods and limitations. The title,
+    the document's metadata and its first page name the study and the data period (the
+    waves counted and their dates); a banner on every page says when still-open waves were
+    included.
 
     Parameters
     ----------
     results : AnalysisResults
         :func:`analysis.pipeline.analyse_bundle` output.
+    study : str, optional
+        The study's name, for the title ("<study>: evaluation report").
     title : str, optional
-        Document title; defaults to "<instrument title>: evaluation report".
+        A title of your own instead.
     teams : sequence of str, optional
         Restrict per-team content to these teams.
     progress : callable, optional
         ``progress(step, done, total)`` per section, for a terminal display.
+    jobs : int or None
+        Worker processes drawing the figures (1: this process; None: every core); the
+        document is the same whatever the number.
     """
-    sections = evaluator_sections(results, teams=teams, progress=progress)
-    instrument = results.bundle.instrument
-    return render_template(
-        "evaluator.html.j2",
-        title=title or f"{instrument.title}: evaluation report",
-        subtitle=f"Evaluator report · {instrument.key} · waves "
-        f"{', '.join(str(w) for w in results.bundle.waves)}",
-        generated=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
-        sections=list(sections.values()),
-        audience="evaluator",
-    )
+    sections = evaluator_sections(results, teams=teams, progress=progress, jobs=jobs)
+    return evaluator_document(results, list(sections.values()), study=study, title=title)

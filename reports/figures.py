@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import re
+import textwrap
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import matplotlib
@@ -18,14 +21,20 @@ from markupsafe import Markup, escape
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 __all__ = [
+    "PNG_DPI",
+    "PROFESSION_PALETTE",
     "SVG_SETTINGS",
     "agreement_figure",
     "icc_figure",
     "identity_figure",
     "intervention_figure",
     "network_trend_figure",
+    "profession_colours",
+    "raster_dpi",
+    "raster_figures",
     "reliability_figure",
     "response_rate_figure",
     "sociogram_figure",
@@ -42,10 +51,14 @@ SVG_SETTINGS: dict[str, Any] = {
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 8,
     "axes.titlesize": 8.5,
+    # titles sit at the top of the axes (nothing is drawn above them): a fixed position
+    # spares matplotlib measuring every panel's ticks to place its title (a third of a
+    # figure's drawing time for small multiples)
+    "axes.titley": 1.0,
     "axes.labelsize": 8,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "legend.fontsize": 7,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -54,35 +67,50 @@ SVG_SETTINGS: dict[str, Any] = {
     "lines.linewidth": 1.4,
     "lines.markersize": 4,
 }
-# Colour-blind-safe palette (Okabe & Ito 2008), then tab10 for more categories.
-PALETTE = (
-    "#0072B2",
+#: Colours reserved for professions (Okabe & Ito 2008, colour-blind safe; black left out):
+#: a profession has the same colour in every figure, and nothing else uses these colours.
+PROFESSION_PALETTE = (
     "#E69F00",
-    "#009E73",
-    "#CC79A7",
     "#56B4E9",
-    "#D55E00",
+    "#009E73",
     "#F0E442",
-    "#000000",
-    "#999999",
-    "#8C564B",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
 )
+#: Beyond seven professions: greys (with the profession named in the legend).
+PROFESSION_EXTRA = ("#8C8C8C", "#4D4D4D", "#BDBDBD")
+#: Everything that is not a profession is drawn in ink and greys, told apart by marker and
+#: line style (so a colour never means one thing in one figure and another in the next).
+INK = "#1D2430"
+SERIES: tuple[tuple[str, str, Any], ...] = (
+    (INK, "o", "-"),
+    ("#5B6472", "s", "--"),
+    ("#8D96A3", "^", ":"),
+)
+MODEL = "#5B6472"
+REFERENCE = "#8D96A3"
+UNCOUNTED = "#A7AFBA"
+PALETTE = PROFESSION_PALETTE  # kept for callers that ask for "the palette"
 # rcParams are process-wide; figures are drawn one at a time so settings never leak across threads.
 _LOCK = threading.RLock()
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def colours(labels: Sequence[str]) -> dict[str, str]:
-    """A fixed colour per label (sorted), the same in every figure of a report.
+def profession_colours(professions: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per profession (sorted), the same in every figure of a report.
+
+    Pass the study's professions (not a subset), so a filtered report keeps the colours.
 
     Examples
     --------
-    >>> colours(["nurse", "GP"])["GP"]
-    '#0072B2'
+    >>> profession_colours(["nurse", "GP"])["GP"]
+    '#E69F00'
     """
+    palette = PROFESSION_PALETTE + PROFESSION_EXTRA
     out: dict[str, str] = {}
-    for i, label in enumerate(sorted(set(labels))):
-        out[label] = PALETTE[i % len(PALETTE)]
+    for i, label in enumerate(sorted(set(professions))):
+        out[label] = palette[i % len(palette)]
     return out
 
 
@@ -93,14 +121,62 @@ def _style(name: str) -> Iterator[None]:
         yield
 
 
+PNG_DPI = 200
+"""Resolution of figures drawn as images for print (:func:`raster_figures`): a full-width
+figure (7.1 in) is 1,420 pixels across, sharp at 200% zoom on a screen."""
+
+_RASTER_DPI: ContextVar[int | None] = ContextVar("report_figure_raster_dpi", default=None)
+
+
+@contextmanager
+def raster_figures(dpi: int = PNG_DPI) -> Iterator[None]:
+    """Within this block, every figure is drawn as a PNG ``<img>`` at ``dpi`` instead of SVG.
+
+    For documents rendered to PDF: WeasyPrint draws an SVG figure element by element (a
+    figure's hundreds of shapes and labels each get their style cascaded and their text laid
+    out), which took half the time of a demo evaluator report's PDF; a PNG is one image. The
+    image keeps the figure's accessible name as ``alt`` (the tagged PDF's alternative text) and
+    its size in inches. Context-local, so a thread drawing an HTML report meanwhile still gets
+    SVG.
+    """
+    if dpi < 72:
+        raise ValueError(f"dpi must be at least 72 for print, not {dpi}")
+    token = _RASTER_DPI.set(dpi)
+    try:
+        yield
+    finally:
+        _RASTER_DPI.reset(token)
+
+
+def raster_dpi() -> int | None:
+    """The resolution figures are drawn at as images here (:func:`raster_figures`); None: SVG."""
+    return _RASTER_DPI.get()
+
+
+def _png_markup(fig: Figure, name: str, alt: str, dpi: int) -> Markup:
+    buffer = io.BytesIO()
+    with _style(name):
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width, height = fig.get_size_inches()
+    return Markup(
+        '<img class="figure" alt="{}" style="display:block;width:{:.3f}in;max-width:100%;'
+        'height:auto" width="{}" height="{}" src="data:image/png;base64,{}">'
+    ).format(alt, width, round(width * dpi), round(height * dpi), Markup(data))
+
+
 def svg_markup(fig: Figure, name: str, alt: str) -> Markup:
     """Serialise ``fig`` as SVG fit for inlining in HTML, with ids unique to ``name``.
 
     The XML declaration, doctype, metadata and namespace declarations are dropped (an HTML
     parser puts ``<svg>`` in the SVG namespace itself), so the markup references no URL at
     all; ``xlink:href`` becomes SVG 2 ``href``. Every id gets the prefix ``name-`` so many
-    figures can share one page. ``alt`` becomes the accessible name.
+    figures can share one page. ``alt`` becomes the accessible name. Inside
+    :func:`raster_figures` the figure is a PNG ``<img>`` with ``alt`` instead.
     """
+    dpi = _RASTER_DPI.get()
+    if dpi is not None:
+        return _png_markup(fig, name, alt, dpi)
     prefix = _NAME.sub("-", name).strip("-") + "-"
     buffer = io.StringIO()
     with _style(name):
@@ -121,25 +197,43 @@ def svg_markup(fig: Figure, name: str, alt: str) -> Markup:
     return Markup(text.strip())
 
 
+SERIES_MORE: tuple[tuple[str, str, Any], ...] = (
+    *SERIES,
+    (INK, "D", "-."),
+    ("#5B6472", "v", (0, (1, 1))),
+    ("#8D96A3", "P", (0, (5, 1, 1, 1))),
+)
+"""Six ink styles for figures with up to six series (scales)."""
+
+COLUMNS = 3
+PANEL = (1.66, 1.25)
+"""Small multiples: three panels a row of this size (inches), so a row fits the A4 text width
+(7.1 in) at full size and no text is drawn under 8 pt in print."""
+
+
 def _grid(
     count: int,
-    columns: int,
-    panel: tuple[float, float],
+    panel: tuple[float, float] = PANEL,
     *,
+    columns: int = COLUMNS,
     legend_rows: int = 1,
+    title_lines: int = 1,
     suptitle: bool = False,
-    share: bool = True,
+    axis_labels: bool = True,
 ) -> tuple[Figure, list[Axes]]:
     """Small multiples with fixed margins in inches (no layout engine: one draw, not two).
 
-    ``panel`` is the size of one axes; titles, tick labels and the legend below get fixed
-    room, so the figure grows with the number of panels and stays legible.
+    Every panel gets room for its own axis titles (``axis_labels``) and a title of
+    ``title_lines`` lines, so labels never run into the next panel.
     """
     columns = max(1, min(columns, count))
     rows = max(1, math.ceil(count / columns))
-    left, right, gap_w = 0.42, 0.1, 0.14 if share else 0.3
-    top, gap_h = 0.3 + (0.25 if suptitle else 0.0), 0.45
-    bottom = 0.32 + 0.2 * legend_rows
+    label_w = 0.62 if axis_labels else 0.1
+    left, right, gap_w = label_w, 0.12, label_w + 0.04
+    title_h = 0.18 * title_lines + 0.06
+    top = title_h + (0.3 if suptitle else 0.0)
+    gap_h = title_h + (0.38 if axis_labels else 0.12)
+    bottom = (0.4 if axis_labels else 0.12) + 0.22 * legend_rows
     width = left + columns * panel[0] + (columns - 1) * gap_w + right
     height = top + rows * panel[1] + (rows - 1) * gap_h + bottom
     fig = Figure(figsize=(width, height))
@@ -147,8 +241,6 @@ def _grid(
         rows,
         columns,
         squeeze=False,
-        sharex=share,
-        sharey=share,
         gridspec_kw={
             "left": left / width,
             "right": 1 - right / width,
@@ -161,98 +253,196 @@ def _grid(
     flat = list(axes.ravel())
     for ax in flat[count:]:
         ax.set_visible(False)
-    for index in range(max(0, count - columns), count):
-        flat[index].xaxis.set_tick_params(labelbottom=True)  # above an empty slot
     return fig, flat[:count]
 
 
 def _int_waves(ax: Axes, waves: Sequence[int]) -> None:
-    """Whole-number wave ticks; axes sharing x with one already set are left alone (setting
-    shared axes again re-propagates to every panel, which made big grids quadratic)."""
+    """Whole-number wave ticks and room for half a wave on either side."""
     if not len(waves):
         return
-    ticks = [float(w) for w in waves]
-    limits = (min(waves) - 0.4, max(waves) + 0.4)
-    if [float(t) for t in ax.get_xticks()] == ticks and tuple(ax.get_xlim()) == limits:
-        return
-    ax.set_xticks(ticks)
-    ax.set_xlim(*limits)
+    ax.set_xticks([float(w) for w in waves])
+    ax.set_xlim(min(waves) - 0.5, max(waves) + 0.5)
+
+
+def _axis_titles(ax: Axes, y: str, x: str = "wave") -> None:
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
 
 
 def _legend(fig: Figure, handles: list[Line2D], ncol: int | None = None) -> None:
     if not handles:
         return
-    columns = ncol or min(len(handles), 6)
-    if fig.get_layout_engine() is not None:
-        fig.legend(handles=handles, loc="outside lower center", ncol=columns, frameon=False)
-    else:
-        fig.legend(
-            handles=handles,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=columns,
-            frameon=False,
-        )
+    columns = ncol or min(len(handles), 3)
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=columns,
+        frameon=False,
+    )
 
 
-def _mark_interventions(ax: Axes, marks: Sequence[tuple[int, str]], top: float) -> None:
+def _panel_title(team: str, marks: Sequence[tuple[int, str]] = (), width: int = 26) -> str:
+    """A panel's title: the team, then its interventions ("KTA from wave 3"), wrapped."""
+    lines = textwrap.wrap(team, width) or [""]
     for wave, kind in marks:
-        ax.axvline(wave - 0.5, color="#B22222", linestyle="--", linewidth=1)
-        ax.text(wave - 0.45, top, kind, color="#B22222", fontsize=6, va="top", ha="left")
+        lines.extend(textwrap.wrap(f"{kind} from wave {wave}", width))
+    return "\n".join(lines)
 
 
-def response_rate_figure(rates: pd.DataFrame, name: str = "response-rates") -> Markup:
+def _title_lines(titles: Sequence[str]) -> int:
+    return max((t.count("\n") + 1 for t in titles), default=1)
+
+
+def _mark_interventions(ax: Axes, marks: Sequence[tuple[int, str]]) -> None:
+    for wave, _kind in marks:
+        ax.axvline(wave - 0.5, color=INK, linestyle="--", linewidth=1)
+
+
+def _fitted_line(ax: Axes, line: pd.DataFrame) -> None:
+    """A team's fitted line through the waves, broken at its intervention.
+
+    With ``post`` and ``slope`` columns (a discontinuous growth model) the line before the
+    intervention and the line after it are drawn apart, each carried on with its own slope to
+    the dashed intervention line half a wave before the first post wave, so the jump the model
+    estimates shows as a step there rather than as a steeper stretch.
+    """
+    if "post" not in line or line["post"].nunique() < 2:
+        ax.plot(line["wave"], line["fitted"], color=MODEL, linewidth=1.2)
+        return
+    before = line[line["post"] == 0]
+    after = line[line["post"] == 1]
+    cut = float(after["wave"].iloc[0]) - 0.5
+    has_slope = "slope" in line
+    for part, edge, end in ((before, -1, True), (after, 0, False)):
+        x = part["wave"].to_numpy(dtype=float)
+        y = part["fitted"].to_numpy(dtype=float)
+        if has_slope:
+            y_cut = y[edge] + float(part["slope"].iloc[edge]) * (cut - x[edge])
+            x = np.append(x, cut) if end else np.insert(x, 0, cut)
+            y = np.append(y, y_cut) if end else np.insert(y, 0, y_cut)
+        ax.plot(x, y, color=MODEL, linewidth=1.2)
+
+
+def _points(
+    ax: Axes,
+    rows: pd.DataFrame,
+    team: str,
+    uncounted: set[tuple[str, int]],
+    style: tuple[str, str, Any],
+    *,
+    offset: float = 0.0,
+    interval: bool = True,
+) -> None:
+    """Counted team-waves as filled points (with their interval), the others hollow and grey."""
+    colour, marker, line = style
+    waves = rows["wave"].astype(int).to_numpy()
+    counted = np.array([(team, int(w)) not in uncounted for w in waves], dtype=bool)
+    x = waves.astype(float) + offset
+    y = rows["mean" if "mean" in rows else "value"].to_numpy(dtype=float)
+    ax.plot(x, np.where(counted, y, np.nan), color=colour, linestyle=line, linewidth=1)
+    if interval and "ci_low" in rows:
+        low = rows["ci_low"].to_numpy(dtype=float)
+        high = rows["ci_high"].to_numpy(dtype=float)
+        ax.errorbar(
+            x[counted],
+            y[counted],
+            yerr=[y[counted] - low[counted], high[counted] - y[counted]],
+            fmt=marker,
+            color=colour,
+            markersize=4,
+            capsize=2,
+            linewidth=1,
+        )
+    else:
+        ax.plot(x[counted], y[counted], marker, color=colour, markersize=4, linestyle="")
+    ax.plot(
+        x[~counted],
+        y[~counted],
+        marker,
+        color=UNCOUNTED,
+        markerfacecolor="white",
+        markersize=4,
+        linestyle="",
+    )
+
+
+def _uncounted_handle() -> Line2D:
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="",
+        color=UNCOUNTED,
+        markerfacecolor="white",
+        label="not counted (too few answered)",
+    )
+
+
+def response_rate_figure(
+    rates: pd.DataFrame,
+    name: str = "response-rates",
+    *,
+    uncounted: set[tuple[str, int]] = frozenset(),  # type: ignore[assignment]
+) -> Markup:
     """Heat map of response rates, teams by waves, each cell labelled ``responded/invited``.
 
-    ``rates`` has columns ``team``, ``wave``, ``invited``, ``responded``.
+    ``rates`` has columns ``team``, ``wave``, ``invited``, ``responded``. Team-waves in
+    ``uncounted`` are white with a dashed edge: they do not count toward any verdict.
     """
     with _style(name):
         teams = sorted(rates["team"].unique())
         waves = sorted(int(w) for w in rates["wave"].unique())
-        share = rates.assign(rate=rates["responded"] / rates["invited"]).pivot_table(
-            index="team", columns="wave", values="rate"
-        )
-        share = share.reindex(index=teams, columns=waves)
-        fig = Figure(
-            figsize=(1.6 + 0.75 * len(waves), 0.6 + 0.3 * len(teams)), layout="constrained"
-        )
-        ax = fig.add_subplot()
-        ax.grid(False)
-        values = np.ma.masked_invalid(share.to_numpy(dtype=float))
-        # pcolormesh draws vector cells (imshow would embed a bitmap)
-        ax.pcolormesh(
-            np.arange(len(waves) + 1) - 0.5,
-            np.arange(len(teams) + 1) - 0.5,
-            values,
-            cmap="Blues",
-            vmin=0,
-            vmax=1,
-            edgecolors="white",
-            linewidth=1,
-        )
-        ax.invert_yaxis()
         lookup = {(str(r["team"]), int(r["wave"])): r for r in rates.to_dict(orient="records")}
+        label_room = 0.3 + 0.068 * max((len(t) for t in teams), default=4)
+        width = min(7.1, label_room + 0.75 * len(waves) + 0.2)
+        height = 0.55 + 0.3 * len(teams)
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes(
+            (label_room / width, 0.35 / height, 1 - (label_room + 0.15) / width, 1 - 0.45 / height)
+        )
+        ax.grid(False)
+        cmap = matplotlib.colormaps["Greys"]
         for i, team in enumerate(teams):
             for j, wave in enumerate(waves):
-                if (team, wave) not in lookup:
+                row = lookup.get((team, wave))
+                if row is None:
                     continue
-                row = lookup[(team, wave)]
                 rate = float(row["responded"]) / float(row["invited"])
+                counted = (team, wave) not in uncounted
+                fill = cmap(0.12 + 0.7 * rate) if counted else "white"
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.47, i - 0.45),
+                        0.94,
+                        0.9,
+                        facecolor=fill,
+                        edgecolor=INK if not counted else "white",
+                        linestyle="--" if not counted else "-",
+                        linewidth=0.8,
+                    )
+                )
+                dark = counted and 0.12 + 0.7 * rate > 0.5
                 ax.text(
                     j,
                     i,
                     f"{int(row['responded'])}/{int(row['invited'])}",
                     ha="center",
                     va="center",
-                    fontsize=6.5,
-                    color="white" if rate > 0.6 else "black",
+                    fontsize=8,
+                    color="white" if dark else INK,
+                    fontstyle="normal" if counted else "italic",
                 )
-        ax.set_xticks(range(len(waves)), [f"Wave {w}" for w in waves])
+        ax.set_xlim(-0.5, len(waves) - 0.5)
+        ax.set_ylim(len(teams) - 0.5, -0.5)
+        ax.set_xticks(range(len(waves)), [f"wave {w}" for w in waves])
         ax.set_yticks(range(len(teams)), teams)
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        return svg_markup(fig, name, "Response rates by team and wave")
+        return svg_markup(
+            fig, name, "Response rates by team and wave; not counted team-waves marked"
+        )
 
 
 def reliability_figure(
@@ -261,34 +451,36 @@ def reliability_figure(
     """Cronbach's alpha with its Feldt interval and omega per wave, one panel per scale."""
     with _style(name):
         scales = [s for s in labels if s in set(reliability["scale"])]
-        fig, axes = _grid(len(scales), 3, (2.1, 1.3))
+        titles = [_panel_title(labels[s]) for s in scales]
+        fig, axes = _grid(len(scales), title_lines=_title_lines(titles))
         waves = sorted(int(w) for w in reliability["wave"].unique())
-        for ax, scale in zip(axes, scales, strict=True):
+        for ax, scale, title in zip(axes, scales, titles, strict=True):
             rows = reliability[reliability["scale"] == scale].sort_values("wave")
             wave = rows["wave"].to_numpy(dtype=float)
             alpha = rows["alpha"].to_numpy(dtype=float)
             low = alpha - rows["ci_low"].to_numpy(dtype=float)
             high = rows["ci_high"].to_numpy(dtype=float) - alpha
-            ax.errorbar(wave, alpha, yerr=[low, high], fmt="o", color=PALETTE[0], capsize=2)
-            ax.plot(wave + 0.15, rows["omega"], "s", color=PALETTE[1], markerfacecolor="none")
-            ax.axhline(0.7, color="#888888", linestyle=":", linewidth=1)
-            ax.set_title(labels[scale])
+            ax.errorbar(wave, alpha, yerr=[low, high], fmt="o", color=INK, capsize=2, markersize=4)
+            ax.plot(
+                wave + 0.2, rows["omega"], "s", color=MODEL, markerfacecolor="white", markersize=4
+            )
+            ax.axhline(0.7, color=REFERENCE, linestyle=":", linewidth=1)
+            ax.set_title(title)
             ax.set_ylim(max(0.0, min(0.5, float(np.nanmin(rows["ci_low"])) - 0.05)), 1.0)
             _int_waves(ax, waves)
-        for ax in axes[-3:]:
-            ax.set_xlabel("wave")
+            _axis_titles(ax, "reliability (0-1)")
         handles = [
-            Line2D([], [], marker="o", color=PALETTE[0], label="alpha (95% Feldt interval)"),
+            Line2D([], [], marker="o", color=INK, label="alpha (95% Feldt interval)"),
             Line2D(
                 [],
                 [],
                 marker="s",
-                color=PALETTE[1],
+                color=MODEL,
                 linestyle="",
-                markerfacecolor="none",
+                markerfacecolor="white",
                 label="omega total",
             ),
-            Line2D([], [], color="#888888", linestyle=":", label=".70"),
+            Line2D([], [], color=REFERENCE, linestyle=":", label=".70"),
         ]
         _legend(fig, handles)
         return svg_markup(fig, name, "Reliability of each scale by wave")
@@ -300,56 +492,56 @@ def trajectory_figure(
     *,
     lines: pd.DataFrame | None = None,
     interventions: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+    uncounted: set[tuple[str, int]] = frozenset(),  # type: ignore[assignment]
     scale_range: tuple[float, float] = (1, 7),
+    line_label: str = "model trajectory",
     name: str = "trajectory",
 ) -> Markup:
-    """Team means per wave with 95% intervals, the model trajectory and intervention markers.
+    """Team means per wave with 95% intervals, the model's fitted line and interventions.
 
     Parameters
     ----------
     means : DataFrame
         ``team``, ``wave``, ``mean``, ``ci_low``, ``ci_high`` (one panel per team).
     lines : DataFrame, optional
-        ``team``, ``intercept``, ``slope``: the growth model's team trajectory
-        ``intercept + slope * wave``.
+        ``team``, ``wave``, ``fitted`` and, from a discontinuous growth model, ``post`` and
+        ``slope``: the model's fitted team trajectory at each wave, drawn broken at the
+        intervention so its jump shows as a step (see :func:`analysis.intervention_models`).
     interventions : mapping, optional
-        Team -> ``(wave, kind)`` pairs; a dashed line is drawn half a wave before ``wave``
-        (the first wave measured after the intervention began).
+        Team -> ``(wave, kind)`` pairs; a dashed line half a wave before ``wave`` (the first
+        wave measured after the intervention began), named in the panel title.
+    uncounted : set of (team, wave)
+        Team-waves that do not count: hollow grey points without an interval.
     """
     with _style(name):
         teams = sorted(means["team"].unique())
         waves = sorted(int(w) for w in means["wave"].unique())
-        fig, axes = _grid(len(teams), 4, (1.55, 1.2), suptitle=True)
-        model = lines.set_index("team") if lines is not None and not lines.empty else None
-        for ax, team in zip(axes, teams, strict=True):
+        marks = interventions or {}
+        titles = [_panel_title(t, marks.get(t, ())) for t in teams]
+        fig, axes = _grid(
+            len(teams), legend_rows=2, title_lines=_title_lines(titles), suptitle=True
+        )
+        fitted = lines.groupby("team") if lines is not None and not lines.empty else None
+        known = set(lines["team"]) if lines is not None and not lines.empty else set()
+        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
             rows = means[means["team"] == team].sort_values("wave")
-            ax.errorbar(
-                rows["wave"],
-                rows["mean"],
-                yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                fmt="o",
-                color=PALETTE[0],
-                capsize=2,
-                linewidth=1,
-            )
-            if model is not None and team in model.index:
-                grid = np.linspace(min(waves), max(waves), 20)
-                fit = model.loc[team]
-                ax.plot(
-                    grid, float(fit["intercept"]) + float(fit["slope"]) * grid, color=PALETTE[1]
-                )
-            _mark_interventions(ax, (interventions or {}).get(team, ()), scale_range[1] - 0.1)
-            ax.set_title(team)
+            if fitted is not None and team in known:
+                _fitted_line(ax, fitted.get_group(team).sort_values("wave"))
+            _points(ax, rows, team, uncounted, (INK, "o", "none"))
+            _mark_interventions(ax, marks.get(team, ()))
+            ax.set_title(panel_title)
             ax.set_ylim(*scale_range)
             _int_waves(ax, waves)
+            _axis_titles(ax, "team mean (1-7)")
         handles = [
-            Line2D([], [], marker="o", color=PALETTE[0], label="team mean (95% interval)"),
-            Line2D([], [], color=PALETTE[1], label="growth model trajectory"),
-            Line2D([], [], color="#B22222", linestyle="--", label="intervention"),
+            Line2D([], [], marker="o", color=INK, linestyle="", label="team mean (95% interval)"),
+            _uncounted_handle(),
+            Line2D([], [], color=MODEL, label=line_label),
+            Line2D([], [], color=INK, linestyle="--", label="intervention began"),
         ]
-        _legend(fig, handles)
-        fig.suptitle(title, fontsize=9, y=1 - 0.08 / fig.get_figheight())
-        return svg_markup(fig, name, f"{title}: team means by wave")
+        _legend(fig, handles, ncol=2)
+        fig.suptitle(title, fontsize=9, y=1 - 0.06 / fig.get_figheight(), va="top")
+        return svg_markup(fig, name, f"{title}: team means by wave with the model's trajectories")
 
 
 def agreement_figure(
@@ -357,84 +549,110 @@ def agreement_figure(
     labels: Mapping[str, str],
     *,
     rwg_min: float = 0.7,
+    uncounted: set[tuple[str, int]] = frozenset(),  # type: ignore[assignment]
     name: str = "agreement",
 ) -> Markup:
     """rwg(j) per team over waves for each scale in ``labels``, with the random-response null.
 
     ``agreement`` has ``team``, ``wave``, ``scale``, ``rwg_j``, ``rwg_j_null95``. The null
     (the 95th percentile of rwg(j) for random responders in a team of that size) is drawn as
-    a grey band top per wave (the largest over the scales, which share a team's ``n``).
+    a grey band per wave (the largest over the scales, which share a team's ``n``).
+    Team-waves in ``uncounted`` are hollow and grey.
     """
     with _style(name):
         data = agreement[agreement["scale"].isin(list(labels))]
         teams = sorted(data["team"].unique())
         waves = sorted(int(w) for w in data["wave"].unique())
-        scale_colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(labels)}
-        fig, axes = _grid(len(teams), 4, (1.55, 1.15), legend_rows=2)
-        for ax, team in zip(axes, teams, strict=True):
+        style = {s: SERIES_MORE[i % len(SERIES_MORE)] for i, s in enumerate(labels)}
+        titles = [_panel_title(t) for t in teams]
+        fig, axes = _grid(len(teams), legend_rows=2, title_lines=_title_lines(titles))
+        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
             rows = data[data["team"] == team]
             null = rows.groupby("wave")["rwg_j_null95"].max()
             ax.fill_between(
                 null.index.to_numpy(dtype=float),
                 0,
                 null.to_numpy(dtype=float),
-                color="#dddddd",
+                color="#E4E7EB",
                 step="mid",
                 linewidth=0,
             )
-            ax.axhline(rwg_min, color="#888888", linestyle=":", linewidth=1)
-            for scale in labels:
-                line = rows[rows["scale"] == scale].sort_values("wave")
-                ax.plot(line["wave"], line["rwg_j"], "o-", color=scale_colour[scale], markersize=3)
-            ax.set_title(team)
+            ax.axhline(rwg_min, color=REFERENCE, linestyle=":", linewidth=1)
+            for k, scale in enumerate(labels):
+                line = (
+                    rows[rows["scale"] == scale]
+                    .sort_values("wave")
+                    .rename(columns={"rwg_j": "value"})
+                )
+                _points(
+                    ax, line, team, uncounted, style[scale], offset=(k - 1) * 0.08, interval=False
+                )
+            ax.set_title(panel_title)
             ax.set_ylim(0, 1.02)
             _int_waves(ax, waves)
+            _axis_titles(ax, "rwg(j) (0-1)")
         handles = [
-            Line2D([], [], color=scale_colour[s], marker="o", label=labels[s]) for s in labels
+            Line2D(
+                [],
+                [],
+                color=style[s][0],
+                marker=style[s][1],
+                linestyle=style[s][2],
+                label=labels[s],
+            )
+            for s in labels
         ]
-        handles.append(Line2D([], [], color="#cccccc", linewidth=6, label="random-response 95%"))
-        handles.append(Line2D([], [], color="#888888", linestyle=":", label=f"{rwg_min:.2f}"))
+        handles.append(Line2D([], [], color="#E4E7EB", linewidth=6, label="random-response 95%"))
+        handles.append(Line2D([], [], color=REFERENCE, linestyle=":", label=f"{rwg_min:.2f}"))
+        handles.append(_uncounted_handle())
         _legend(fig, handles, ncol=3)
         return svg_markup(fig, name, "Within-team agreement rwg(j) by team and wave")
 
 
 def icc_figure(icc: pd.DataFrame, labels: Mapping[str, str], name: str = "icc") -> Markup:
-    """ICC(1) and ICC(2) across teams per wave, one line per scale (``wave, scale, icc1, icc2``)."""
+    """ICC(1) and ICC(2) across teams per wave, one panel per scale (``wave, scale, icc1, icc2``)."""
     with _style(name):
-        fig = Figure(figsize=(7.0, 2.5))
-        axes = fig.subplots(1, 2, sharex=True)
-        fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.33, wspace=0.2)
+        scales = [s for s in labels if s in set(icc["scale"])]
+        titles = [_panel_title(labels[s]) for s in scales]
+        fig, axes = _grid(len(scales), title_lines=_title_lines(titles))
         waves = sorted(int(w) for w in icc["wave"].unique())
-        for ax, column, title in zip(
-            axes,
-            ("icc1", "icc2"),
-            ("ICC(1): share of variance between teams", "ICC(2): reliability of team means"),
-            strict=True,
-        ):
-            for i, scale in enumerate(labels):
-                rows = icc[icc["scale"] == scale].sort_values("wave")
+        for ax, scale, title in zip(axes, scales, titles, strict=True):
+            rows = icc[icc["scale"] == scale].sort_values("wave")
+            for column, (colour, marker, line) in zip(("icc1", "icc2"), SERIES, strict=False):
                 ax.plot(
                     rows["wave"],
                     rows[column],
-                    "o-",
-                    color=PALETTE[i % len(PALETTE)],
-                    markersize=3,
-                    label=labels[scale],
+                    marker=marker,
+                    linestyle=line,
+                    color=colour,
+                    markersize=4,
                 )
-            ax.set_title(title)
-            ax.set_xlabel("wave")
-            _int_waves(ax, waves)
-        for ax in axes:  # negative ICCs mean no between-team variance; keep the scale readable
+            ax.axhline(0, color=REFERENCE, linewidth=0.8)
             low, high = ax.get_ylim()
-            ax.set_ylim(max(low, -1.0), min(max(high, 0.1), 1.0))
-        axes[0].axhline(0, color="#888888", linewidth=0.8)
-        axes[1].axhline(0.7, color="#888888", linestyle=":", linewidth=1)
+            ax.set_ylim(max(min(low, -0.05), -1.0), min(max(high, 0.1), 1.0))
+            ax.set_title(title)
+            _int_waves(ax, waves)
+            _axis_titles(ax, "ICC")
         handles = [
-            Line2D([], [], color=PALETTE[i % len(PALETTE)], marker="o", label=labels[s])
-            for i, s in enumerate(labels)
+            Line2D(
+                [],
+                [],
+                color=SERIES[0][0],
+                marker=SERIES[0][1],
+                linestyle=SERIES[0][2],
+                label="ICC(1): variance between teams",
+            ),
+            Line2D(
+                [],
+                [],
+                color=SERIES[1][0],
+                marker=SERIES[1][1],
+                linestyle=SERIES[1][2],
+                label="ICC(2): reliability of team means",
+            ),
         ]
-        _legend(fig, handles, ncol=3)
-        return svg_markup(fig, name, "ICC(1) and ICC(2) by wave")
+        _legend(fig, handles, ncol=2)
+        return svg_markup(fig, name, "ICC(1) and ICC(2) of each scale by wave")
 
 
 def identity_figure(
@@ -442,35 +660,42 @@ def identity_figure(
     labels: Mapping[str, str],
     *,
     interventions: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+    uncounted: set[tuple[str, int]] = frozenset(),  # type: ignore[assignment]
     name: str = "identity",
 ) -> Markup:
     """Team means of the identity scales per wave, one panel per team (``team, wave, scale,
-    mean, ci_low, ci_high``)."""
+    mean, ci_low, ci_high``); team-waves in ``uncounted`` hollow and grey."""
     with _style(name):
         teams = sorted(means["team"].unique())
         waves = sorted(int(w) for w in means["wave"].unique())
-        fig, axes = _grid(len(teams), 4, (1.55, 1.2))
-        colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(labels)}
-        for ax, team in zip(axes, teams, strict=True):
+        marks = interventions or {}
+        titles = [_panel_title(t, marks.get(t, ())) for t in teams]
+        fig, axes = _grid(len(teams), legend_rows=2, title_lines=_title_lines(titles))
+        style = {s: SERIES[i % len(SERIES)] for i, s in enumerate(labels)}
+        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
             for k, scale in enumerate(labels):
-                rows = means[(means["team"] == team) & (means["scale"] == scale)]
-                rows = rows.sort_values("wave")
-                offset = (k - 1) * 0.1
-                ax.errorbar(
-                    rows["wave"] + offset,
-                    rows["mean"],
-                    yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]],
-                    fmt="o-",
-                    color=colour[scale],
-                    markersize=3,
-                    capsize=1.5,
-                    linewidth=1,
+                rows = means[(means["team"] == team) & (means["scale"] == scale)].sort_values(
+                    "wave"
                 )
-            _mark_interventions(ax, (interventions or {}).get(team, ()), 6.9)
-            ax.set_title(team)
+                _points(ax, rows, team, uncounted, style[scale], offset=(k - 1) * 0.12)
+            _mark_interventions(ax, marks.get(team, ()))
+            ax.set_title(panel_title)
             ax.set_ylim(1, 7)
             _int_waves(ax, waves)
-        handles = [Line2D([], [], color=colour[s], marker="o", label=labels[s]) for s in labels]
+            _axis_titles(ax, "team mean (1-7)")
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=style[s][0],
+                marker=style[s][1],
+                linestyle=style[s][2],
+                label=labels[s],
+            )
+            for s in labels
+        ]
+        handles.append(_uncounted_handle())
+        handles.append(Line2D([], [], color=INK, linestyle="--", label="intervention began"))
         _legend(fig, handles, ncol=3)
         return svg_markup(fig, name, "Identification with the team, profession, organisation")
 
@@ -486,18 +711,26 @@ def sociogram_figure(
 
     Each graph's nodes carry ``profession`` and ``responded`` attributes; edges are directed
     knowledge ties. Layouts use networkx's spring layout with a fixed ``seed`` on the nodes in
-    sorted order, so the same data always gives the same picture.
+    sorted order, so the same data always gives the same picture. ``profession_colours``
+    comes from :func:`profession_colours` for the whole study.
     """
     with _style(name):
-        legend_rows = math.ceil((len(profession_colours) + 1) / 5)
-        fig, axes = _grid(len(graphs), 4, (1.6, 1.6), legend_rows=legend_rows, share=False)
-        for ax, (title, graph) in zip(axes, graphs, strict=True):
+        legend_rows = math.ceil((len(profession_colours) + 1) / 4)
+        titles = ["\n".join(_panel_title(part) for part in t.split(", ", 1)) for t, _ in graphs]
+        fig, axes = _grid(
+            len(graphs),
+            (1.66, 1.6),
+            legend_rows=legend_rows,
+            title_lines=_title_lines(titles),
+            axis_labels=False,
+        )
+        for ax, (_title, graph), panel_title in zip(axes, graphs, titles, strict=True):
             ax.grid(False)
             ax.set_xticks([])
             ax.set_yticks([])
             for spine in ax.spines.values():
                 spine.set_visible(False)
-            ax.set_title(title, fontsize=7.5)
+            ax.set_title(panel_title)
             ordered = nx.Graph()
             ordered.add_nodes_from(sorted(graph.nodes))
             ordered.add_edges_from(sorted(graph.to_undirected().edges))
@@ -525,14 +758,24 @@ def sociogram_figure(
                 ax.plot(
                     *position[node],
                     "o",
-                    markersize=6,
+                    markersize=6.5,
                     color=colour,
                     markerfacecolor=colour if responded else "white",
-                    markeredgewidth=1.2,
+                    markeredgecolor=INK if responded else colour,
+                    markeredgewidth=0.6 if responded else 1.4,
                 )
             ax.margins(0.12)
         handles = [
-            Line2D([], [], marker="o", linestyle="", color=c, label=p)
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color=c,
+                markeredgecolor=INK,
+                markeredgewidth=0.6,
+                label=p,
+            )
             for p, c in profession_colours.items()
         ]
         handles.append(
@@ -546,52 +789,51 @@ def sociogram_figure(
                 label="did not respond",
             )
         )
-        _legend(fig, handles, ncol=5)
+        _legend(fig, handles, ncol=4)
         return svg_markup(fig, name, "Knowledge-exchange networks, coloured by profession")
 
 
 def network_trend_figure(
     network: pd.DataFrame, *, cross_ratio_min: float = 0.7, name: str = "network-trends"
 ) -> Markup:
-    """E-I index by profession and by organisation and the cross-profession ratio over waves.
+    """The cross-profession ratio per wave, one panel per team, against its threshold.
 
-    ``network`` is :func:`analysis.network_table` output (NaN where coverage is too low);
-    one line per team.
+    ``network`` is :func:`analysis.network_table` output (NaN where coverage is too low: a
+    gap). The E-I indices are in the table beside it.
     """
     with _style(name):
         teams = sorted(network["team"].unique())
-        colour = colours(teams)
         waves = sorted(int(w) for w in network["wave"].unique())
-        legend_rows = math.ceil(len(teams) / 4)
-        fig = Figure(figsize=(7.0, 2.2 + 0.2 * legend_rows))
-        axes = fig.subplots(1, 3, sharex=True)
-        fig.subplots_adjust(
-            left=0.06,
-            right=0.98,
-            top=0.9,
-            bottom=(0.5 + 0.2 * legend_rows) / (2.2 + 0.2 * legend_rows),
-            wspace=0.3,
+        titles = [_panel_title(t) for t in teams]
+        fig, axes = _grid(len(teams), (1.66, 1.0), title_lines=_title_lines(titles))
+        top = max(
+            1.6,
+            float(np.nanmax(network["cross_ratio_profession"].to_numpy(dtype=float), initial=1.0))
+            + 0.1,
         )
-        panels = (
-            ("ei_profession", "E-I index by profession", (-1.05, 1.05), 0.0),
-            ("ei_organisation", "E-I index by organisation", (-1.05, 1.05), 0.0),
-            ("cross_ratio_profession", "cross-profession ratio", None, 1.0),
-        )
-        for ax, (column, title, limits, reference) in zip(axes, panels, strict=True):
-            for team in teams:
-                rows = network[network["team"] == team].sort_values("wave")
-                ax.plot(rows["wave"], rows[column], "o-", color=colour[team], markersize=3)
-            ax.axhline(reference, color="#888888", linewidth=0.8)
-            if column == "cross_ratio_profession":
-                ax.axhline(cross_ratio_min, color="#B22222", linestyle=":", linewidth=1)
-            if limits:
-                ax.set_ylim(*limits)
-            ax.set_title(title)
-            ax.set_xlabel("wave")
+        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
+            rows = network[network["team"] == team].sort_values("wave")
+            ax.plot(
+                rows["wave"],
+                rows["cross_ratio_profession"],
+                "o-",
+                color=INK,
+                markersize=4,
+                linewidth=1,
+            )
+            ax.axhline(1.0, color=REFERENCE, linewidth=0.8)
+            ax.axhline(cross_ratio_min, color=REFERENCE, linestyle=":", linewidth=1)
+            ax.set_ylim(0, top)
+            ax.set_title(panel_title)
             _int_waves(ax, waves)
-        handles = [Line2D([], [], color=colour[t], marker="o", label=t) for t in teams]
-        _legend(fig, handles, ncol=4)
-        return svg_markup(fig, name, "E-I index and cross-boundary ratio by wave")
+            _axis_titles(ax, "cross ratio")
+        handles = [
+            Line2D([], [], color=INK, marker="o", label="cross-profession ratio"),
+            Line2D([], [], color=REFERENCE, label="1 = random mixing"),
+            Line2D([], [], color=REFERENCE, linestyle=":", label=f"{cross_ratio_min:.2f} needed"),
+        ]
+        _legend(fig, handles, ncol=3)
+        return svg_markup(fig, name, "Cross-profession ratio of knowledge ties by team and wave")
 
 
 def intervention_figure(
@@ -603,19 +845,24 @@ def intervention_figure(
     ``estimate``, ``ci_low``, ``ci_high``).
     """
     with _style(name):
-        height = 0.9 + 0.28 * len(labels)
-        label_room = 0.25 + 0.065 * max((len(v) for v in labels.values()), default=5)
-        fig = Figure(figsize=(7.0, height))
+        order = [s for s in labels if s in set(effects["outcome"])]
+        height = 1.1 + 0.3 * len(order)
+        label_room = 0.25 + 0.068 * max((len(labels[s]) for s in order), default=5)
+        width = 7.0
+        fig = Figure(figsize=(width, height))
         axes = fig.subplots(1, 2, sharey=True)
         fig.subplots_adjust(
-            left=label_room / 7.0, right=0.98, top=1 - 0.3 / height, bottom=0.5 / height, wspace=0.1
+            left=label_room / width,
+            right=0.98,
+            top=1 - 0.35 / height,
+            bottom=0.55 / height,
+            wspace=0.12,
         )
-        order = [s for s in labels if s in set(effects["outcome"])]
         y = np.arange(len(order))[::-1]
         for ax, effect, title in zip(
             axes,
             ("level_change", "slope_change"),
-            ("change in level at the first wave after", "change in slope per wave after"),
+            ("jump at the first wave after", "change in slope per wave after"),
             strict=True,
         ):
             rows = effects[effects["effect"] == effect].set_index("outcome").reindex(order)
@@ -628,10 +875,11 @@ def intervention_figure(
                     rows["ci_high"].to_numpy(dtype=float) - estimate,
                 ],
                 fmt="o",
-                color=PALETTE[0],
+                color=INK,
                 capsize=2,
+                markersize=4,
             )
-            ax.axvline(0, color="#888888", linewidth=0.8)
+            ax.axvline(0, color=REFERENCE, linewidth=0.8)
             ax.set_title(title)
             ax.set_xlabel("scale points (1-7), 95% interval")
         axes[0].set_yticks(y, [labels[s] for s in order])
@@ -649,19 +897,22 @@ def trend_figure(
     """A small line chart of a few published team figures over waves (manager brief).
 
     ``series`` maps a label to ``(wave, value)`` pairs; ``None`` (a suppressed or missing
-    figure) leaves a gap, so the chart never shows more than the page's tables.
+    figure) leaves a gap, so the chart never shows more than the page's tables. The values
+    must already be at their displayed precision (the suppression module rounds them).
     """
     with _style(name):
-        fig = Figure(figsize=(width, 1.9), layout="constrained")
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(width, 2.1))
+        ax = fig.add_axes((0.6 / width, 0.95 / 2.1, 1 - 0.75 / width, 1 - 1.1 / 2.1))
         for i, (label, points) in enumerate(series.items()):
+            colour, marker, line = SERIES[i % len(SERIES)]
             x = [w for w, v in points]
             y = [np.nan if v is None else v for w, v in points]
-            ax.plot(x, y, "o-", color=PALETTE[i % len(PALETTE)], label=label, markersize=4)
-        _mark_interventions(ax, marks, 6.9)
+            ax.plot(x, y, marker=marker, linestyle=line, color=colour, label=label, markersize=4)
+        _mark_interventions(ax, marks)
+        if marks:
+            ax.plot([], [], color=INK, linestyle="--", label="intervention began")
         ax.set_ylim(1, 7)
-        ax.set_ylabel("team mean (1-7)")
-        ax.set_xlabel("wave")
         _int_waves(ax, list(waves))
-        ax.legend(loc="lower left", frameon=False, ncol=2)
+        _axis_titles(ax, "team mean (1-7)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.42), frameon=False, ncol=2)
         return svg_markup(fig, name, "Team means by wave")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import html as html_escape
 import logging
 import re
 import zlib
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ExternalResourceError", "html_to_pdf", "pdf_page_count"]
+__all__ = [
+    "PDF_VARIANT",
+    "ExternalResourceError",
+    "figures_as_images",
+    "html_to_pdf",
+    "pdf_page_count",
+]
+
+Progress = Callable[[str, int, int], None]
 
 
 class ExternalResourceError(ValueError):
@@ -38,14 +49,58 @@ def _fetcher() -> Any:
     return fetch
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Render self-contained report HTML to PDF bytes with WeasyPrint.
+_INLINE_FIGURE = re.compile(r'<svg class="figure"(?P<attributes>[^>]*)>.*?</svg>', re.S)
+_ATTRIBUTE = re.compile(r'\b(?P<name>[\w:-]+)="(?P<value>[^"]*)"')
+
+
+def _figure_as_image(match: re.Match[str]) -> str:
+    """One inline SVG figure as an ``<img>`` of the same SVG, its accessible name as ``alt``."""
+    attributes = dict(
+        (m.group("name"), m.group("value")) for m in _ATTRIBUTE.finditer(match.group("attributes"))
+    )
+    svg = match.group(0).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    alt = attributes.get("aria-label", "")  # still escaped as it was in the attribute
+    width = html_escape.escape(html_escape.unescape(attributes.get("width", "100%")))
+    style = f"display:block;width:{width};max-width:100%;height:auto"
+    return f'<img class="figure" alt="{alt}" style="{style}" src="{source}">'
+
+
+def figures_as_images(html: str) -> str:
+    """The report's inline SVG figures (``<svg class="figure">``) as ``<img>`` elements.
+
+    WeasyPrint computes CSS styles for every element of the document, inline SVG shapes
+    included, and lays them out as boxes; an image is one box whose SVG it draws directly.
+    The figures stay vector graphics (sharp at any zoom) and keep their accessible name as
+    the image's ``alt`` text (tagged PDF); a demo evaluator report renders in about two
+    thirds of the time.
+
+    Examples
+    --------
+    >>> page = '<p>a</p><svg class="figure" role="img" aria-label="Rates" width="10pt"><g/></svg>'
+    >>> figures_as_images(page)[:61]
+    '<p>a</p><img class="figure" alt="Rates" style="display:block;'
+    """
+    return _INLINE_FIGURE.sub(_figure_as_image, html)
+
+
+PDF_VARIANT = "pdf/ua-1"
+"""The PDF variant written: PDF/UA-1, tagged for screen readers (NHS bodies must publish
+accessible documents); the document language comes from ``<html lang>``, the title from
+``<title>``, and figures carry their alternative text (``aria-label``)."""
+
+
+def html_to_pdf(html: str, *, progress: Progress | None = None) -> bytes:
+    """Render self-contained report HTML to a tagged (PDF/UA-1) PDF with WeasyPrint.
 
     WeasyPrint is imported here, not at module import, so the HTML reports work where its
     system libraries (Pango) are missing. Its URL fetcher is replaced by one that serves
     only inline ``data:`` URLs and refuses every other request, so a report that references
-    anything outside itself fails loudly instead of reaching the network. WeasyPrint's own
-    log messages about CSS it ignores are silenced below errors.
+    anything outside itself fails loudly instead of reaching the network. Inline SVG figures
+    are handed to WeasyPrint as images (:func:`figures_as_images`), their accessible name as
+    alternative text. WeasyPrint's own log messages about CSS it ignores are silenced below
+    errors. ``progress(step, done, total)`` is called before laying out the pages and before
+    writing them (with the page count), the two slow steps.
 
     Raises
     ------
@@ -60,8 +115,14 @@ def html_to_pdf(html: str) -> bytes:
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        document = weasyprint.HTML(string=html, url_fetcher=_fetcher())
-        pdf = document.write_pdf()
+        if progress is not None:
+            progress("laying out pages", 0, 2)
+        document = weasyprint.HTML(string=figures_as_images(html), url_fetcher=_fetcher()).render()
+        if progress is not None:
+            progress(f"writing {len(document.pages)} pages", 1, 2)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+        if progress is not None:
+            progress("done", 2, 2)
     except fatal as exc:
         raise ExternalResourceError(str(exc.__cause__ or exc)) from exc
     finally:

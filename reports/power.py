@@ -8,7 +8,10 @@ import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from analysis.ddf import ddf_label
 from reports.figures import PALETTE, svg_markup
+
+__all__ = ["power_figure", "power_method", "power_page"]
 
 _COLUMNS = (
     ("teams", "Teams"),
@@ -50,6 +53,32 @@ def power_figure(table: pd.DataFrame) -> Markup:
     return svg_markup(fig, "power", "Power to detect the intervention effect by number of teams")
 
 
+def _method_words(method: str, ddf: str) -> str:
+    if method == "team_means":
+        if ddf == "wald":
+            return "OLS on team-wave means, with a Wald z test (normal reference)"
+        return (
+            "OLS on team-wave means (team intercepts and slopes), with a classical t test on "
+            "n - rank residual degrees of freedom, as R's lm"
+        )
+    return f"the growth model's test of the level change, {ddf_label(ddf)}"
+
+
+def power_method(table: pd.DataFrame) -> str:
+    """Which test, and which degrees of freedom, power and interval coverage rest on.
+
+    Examples
+    --------
+    >>> power_method(pd.DataFrame({"method": ["growth"], "ddf": ["satterthwaite"]}))
+    "Test and intervals: the growth model's test of the level change, Satterthwaite t (as R's lmerTest)."
+    """
+    if table.empty or "ddf" not in table.columns:
+        return ""
+    methods = table["method"] if "method" in table.columns else pd.Series(["growth"] * len(table))
+    pairs = dict.fromkeys(zip(methods.astype(str), table["ddf"].astype(str), strict=True))
+    return "Test and intervals: " + "; ".join(_method_words(m, d) for m, d in pairs) + "."
+
+
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if value != value else f"{value:.2f}"
@@ -76,7 +105,8 @@ svg.figure{{max-width:100%;height:auto}}.wrap{{overflow-x:auto}}</style></head>
 <p>Each design was simulated many times with a known intervention effect on
 {html.escape(scale.replace("_", " "))}. Power is the share of simulated studies in which the
 growth model found the level change at the {alpha:g} level; the dashed line marks 80%, the usual
-target. More teams add far more power than more members per team.</p>
+target. More teams add far more power than more members per team.
+{html.escape(power_method(table))}</p>
 {power_figure(table)}
 <div class="wrap"><table><caption>Power by design</caption><thead><tr>{head}</tr></thead>
 <tbody>{body}</tbody></table></div>

@@ -33,19 +33,41 @@ The rules, applied until nothing changes:
 5. **Derived figures.** A cell computed from other cells (``depends_on``, e.g. the change
    between two waves) is suppressed whenever any cell it depends on is suppressed, so that
    no suppressed figure can be recovered by adding a published change to a published level.
+6. **Combinations of many figures.** Rules 2-4 name pairs and breakdowns; three figures or
+   more can still isolate someone: wards X and Y (five each) at wave 1, merged at wave 2 with
+   one joiner, give ``11 m(X+Y+j) - 5 m(X) - 5 m(Y)``, the joiner's score, although every two
+   of the figures differ by six people or more. So, per measure, the shown cells (and the
+   ``seen`` ones) are also checked for *any* linear combination of their totals that rests
+   on fewer than ``min_cell`` people (:func:`isolated_groups`), and while one exists a new
+   cell taking part in it is withheld (lowest priority, then the later wave, then fewest
+   respondents). People who appear in exactly the same cells form one *atom* (any
+   combination treats them alike); the search covers combinations resting on one atom or
+   two (one person, the joiners of one wave, two people apart), not every larger union.
 
 Cells of different measures are taken to be not subtractable from each other (a scale mean
 and an agreement index, say); give cells the same ``measure`` whenever one could be combined
 with the other. A composite (e.g. the mean of three practice scales) must rest on exactly the
 respondents of the parts shown beside it: if a composite over 7 people were shown next to
 its parts over 8, a little algebra would give the eighth person's answers. The manager brief
-therefore computes the practice scales on the composite's respondents. Where only counts are known (no respondent sets), :func:`safe_pair` and
-:func:`partition_release` apply rules 2 and 3 to numbers of respondents of nested groups.
+therefore computes the practice scales on the composite's respondents.
 
 Figures of a wave that is still open change as people respond: two looks at the same wave
 whose ``n`` differ by fewer than ``min_cell`` reveal the late respondents (rule 2 across
-time). Views that update live should publish only closed waves, or remember the ``n`` last
-shown and apply :func:`safe_pair`.
+time). Views that update live should publish only closed waves, or pass what they showed before
+as ``seen`` cells (below).
+
+Rule 2 across time in general: whatever an audience saw before stays seen. :func:`suppress`
+takes those cells as ``seen`` (:mod:`reports.disclosure` keeps them as releases): they are
+never withdrawn, and a new cell that differs from one of them by 1 to ``min_cell - 1``
+respondents gives way (reason ``"earlier"``). A measure should therefore not name the wave:
+the same scale at two waves over the same people but one joiner is the joiner's answer
+(nearly, when the others changed little), so ``mean:practice`` at wave 1 and at wave 2 are
+comparable cells. When two cells of one view clash at equal priority the later wave gives way,
+exactly as if the waves had been published one after the other.
+
+Every published value is rounded to the digits it is shown with (:attr:`SafeFigure.value`), so
+nothing built from the published figures (a chart's coordinates, a stored summary) carries
+more precision than the printed text: two means of 4.2143 and 4.2100 are both 4.2.
 """
 
 from __future__ import annotations
@@ -56,13 +78,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+import numpy as np
+
 __all__ = [
     "DEFAULT_MIN_CELL",
     "Cell",
     "SafeFigure",
+    "displayed",
+    "isolated_groups",
     "notice",
-    "partition_release",
-    "safe_pair",
     "suppress",
 ]
 
@@ -72,24 +96,35 @@ DEFAULT_MIN_CELL = 5
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 DERIVED = "derived"
+EARLIER = "earlier"
 
 
 def notice(min_cell: int = DEFAULT_MIN_CELL, reason: str = PRIMARY) -> str:
-    """The text that replaces a suppressed figure.
+    """The text that replaces a suppressed figure, naming the real reason.
+
+    Only a primary suppression rests on fewer than ``min_cell`` responses; a figure withheld
+    because it could be worked out from others may rest on many, so its text must not claim
+    too few responses (it would contradict a response count shown beside it).
 
     Examples
     --------
     >>> notice(5)
     'suppressed: fewer than 5 responses'
     >>> notice(10, "complementary")
-    'suppressed: fewer than 10 responses (could be worked out from other figures)'
+    "suppressed: could be worked out from other figures (it would reveal fewer than 10 people's answers)"
+    >>> notice(5, "earlier")
+    "suppressed: could be worked out from figures shown before (it would reveal fewer than 5 people's answers)"
+    >>> notice(5, "derived")
+    'suppressed: rests on a suppressed figure'
     """
-    base = f"suppressed: fewer than {min_cell} responses"
+    few = f"(it would reveal fewer than {min_cell} people's answers)"
     if reason == COMPLEMENTARY:
-        return base + " (could be worked out from other figures)"
+        return f"suppressed: could be worked out from other figures {few}"
+    if reason == EARLIER:
+        return f"suppressed: could be worked out from figures shown before {few}"
     if reason == DERIVED:
-        return base + " (rests on a suppressed figure)"
-    return base
+        return "suppressed: rests on a suppressed figure"
+    return f"suppressed: fewer than {min_cell} responses"
 
 
 @dataclass(frozen=True)
@@ -114,7 +149,10 @@ class Cell:
     depends_on : tuple of str
         Keys of the cells this figure is computed from (a derived figure).
     digits : int
-        Decimals when the figure is shown.
+        Decimals when the figure is shown (and to which its published value is rounded).
+    wave : int
+        The wave the figure describes (0: none in particular); between two clashing cells of
+        equal priority the later wave gives way.
     """
 
     key: str
@@ -125,6 +163,7 @@ class Cell:
     parent: str | None = None
     depends_on: tuple[str, ...] = ()
     digits: int = 1
+    wave: int = 0
 
     @property
     def n(self) -> int:
@@ -141,13 +180,15 @@ class SafeFigure:
     key : str
         The cell's key.
     value : float or None
-        None when suppressed (or when the figure itself is missing).
+        The figure rounded to the digits it is shown with; None when suppressed (or when the
+        figure itself is missing).
     n : int or None
         Respondents the figure rests on; None when suppressed.
     suppressed : bool
         Whether the figure is withheld.
     reason : str
-        ``""``, ``"primary"``, ``"complementary"`` or ``"derived"``.
+        ``""``, ``"primary"``, ``"complementary"``, ``"derived"`` or ``"earlier"`` (it would
+        reveal a few people against a figure published before).
     text : str
         What to print: the formatted value, ``"n/a"``, or the notice.
     """
@@ -160,10 +201,27 @@ class SafeFigure:
     text: str
 
 
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _format(value: float | None, digits: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or _missing(value):
         return "n/a"
     return f"{value:.{digits}f}"
+
+
+def displayed(value: float | None, digits: int) -> float | None:
+    """``value`` rounded to the ``digits`` it is shown with (None and NaN unchanged).
+
+    Examples
+    --------
+    >>> displayed(4.214286, 1), displayed(0.72499, 2), displayed(None, 1)
+    (4.2, 0.72, None)
+    """
+    if value is None or _missing(value) or math.isinf(value):
+        return value
+    return round(float(value), digits) + 0.0  # + 0.0: no "-0.0"
 
 
 def _validate(cells: Sequence[Cell], min_cell: int) -> dict[str, Cell]:
@@ -205,18 +263,45 @@ def _validate(cells: Sequence[Cell], min_cell: int) -> dict[str, Cell]:
 
 
 def _victim(candidates: Iterable[Cell]) -> Cell:
-    """The cell to give up: lowest priority, then fewest respondents, then by key."""
-    return min(candidates, key=lambda c: (c.priority, c.n, c.key))
+    """The cell to give up: lowest priority, then the later wave, then fewest respondents,
+    then by key."""
+    return min(candidates, key=lambda c: (c.priority, -c.wave, c.n, c.key))
 
 
-def _pairwise(group: list[Cell], reasons: dict[str, str], min_cell: int) -> bool:
-    shown = [c for c in group if c.key not in reasons]
-    for a, b in combinations(shown, 2):
-        differ = len(a.respondents ^ b.respondents)
-        if 0 < differ < min_cell:
-            reasons[_victim((a, b)).key] = COMPLEMENTARY
-            return True
-    return False
+def _pairwise(
+    group: list[Cell], seen: Sequence[Cell], reasons: dict[str, str], min_cell: int
+) -> bool:
+    """Rule 2 over one measure: withhold one of every two shown cells (or the new one of a new
+    and a ``seen`` cell) whose respondents differ by 1 to ``min_cell - 1`` people.
+
+    Cells are compared in order of size, and only with cells whose size differs by less than
+    ``min_cell`` (a larger size gap means a larger symmetric difference), so a measure with
+    many cells (every team and wave, and every earlier release) stays quick.
+    """
+    pool = [(c, False) for c in group if c.key not in reasons] + [(c, True) for c in seen]
+    pool.sort(key=lambda item: (item[0].n, item[1], item[0].key))
+    changed = False
+    for index, (a, a_seen) in enumerate(pool):
+        if not a_seen and a.key in reasons:
+            continue
+        for b, b_seen in pool[index + 1 :]:
+            if b.n - a.n >= min_cell:
+                break
+            if (a_seen and b_seen) or (not b_seen and b.key in reasons):
+                continue
+            differ = len(a.respondents ^ b.respondents)
+            if not 0 < differ < min_cell:
+                continue
+            changed = True
+            if a_seen or b_seen:
+                victim = a if b_seen else b
+                reasons[victim.key] = EARLIER
+            else:
+                victim = _victim((a, b))
+                reasons[victim.key] = COMPLEMENTARY
+            if victim is a:
+                break
+    return changed
 
 
 def _breakdowns(
@@ -241,7 +326,193 @@ def _breakdowns(
     return False
 
 
-def suppress(cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL) -> dict[str, SafeFigure]:
+_RANK_TOLERANCE = 1e-9
+"""Singular values below this share of the largest (times the matrix size) count as zero."""
+_EXACT = 1e-8
+"""How close to exact a norm or a Cauchy-Schwarz equality must be to count as exact."""
+
+
+@dataclass(frozen=True)
+class _Atoms:
+    """The people of a measure's cells grouped by the cells they appear in (columns of the
+    cell-by-atom incidence matrix), and the projection onto the matrix's row space."""
+
+    groups: list[frozenset[str]]
+    matrix: np.ndarray
+    """Cells by atoms: 1 where the atom's people are in the cell."""
+    residual: np.ndarray
+    """``I - P`` over atoms, ``P`` the projection onto the row space of ``matrix``."""
+
+
+def _atoms(sets: Sequence[frozenset[str]]) -> _Atoms:
+    pattern: dict[str, list[int]] = defaultdict(list)
+    for row, who in enumerate(sets):
+        for person in who:
+            pattern[person].append(row)
+    by_pattern: dict[tuple[int, ...], set[str]] = defaultdict(set)
+    for person, rows in pattern.items():
+        by_pattern[tuple(rows)].add(person)
+    keys = sorted(by_pattern, key=lambda k: sorted(by_pattern[k]))
+    groups = [frozenset(by_pattern[k]) for k in keys]
+    matrix = np.zeros((len(sets), len(groups)))
+    for column, pattern_rows in enumerate(keys):
+        matrix[list(pattern_rows), column] = 1.0
+    if not groups or not len(sets):
+        return _Atoms(groups, matrix, np.eye(len(groups)))
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+    limit = _RANK_TOLERANCE * max(matrix.shape) * float(singular[0])
+    basis = vt[: int((singular > limit).sum())]
+    return _Atoms(groups, matrix, np.eye(len(groups)) - basis.T @ basis)
+
+
+def _exposures(atoms: _Atoms, min_cell: int) -> dict[frozenset[str], np.ndarray]:
+    """Groups of fewer than ``min_cell`` people (one atom or two) that some linear combination
+    of the cells' totals isolates, each with the combination's weights over atoms.
+
+    A vector over atoms is a combination of the cells' totals exactly when it lies in the
+    matrix's row space. One atom's indicator lies there when its residual is zero; a vector
+    on two atoms ``a, b`` does when their rows of the residual are parallel
+    (``R_ab^2 = R_aa R_bb``), the vector then being ``R_ab e_a - R_aa e_b``.
+    """
+    residual, sizes = atoms.residual, np.array([len(g) for g in atoms.groups])
+    found: dict[frozenset[str], np.ndarray] = {}
+    diagonal = np.diag(residual)
+    for a in np.flatnonzero((diagonal < _EXACT) & (sizes < min_cell)):
+        vector = np.zeros(len(sizes))
+        vector[a] = 1.0
+        found[atoms.groups[a]] = vector
+    free = np.flatnonzero((diagonal >= _EXACT) & (sizes < min_cell - 1))
+    if len(free) < 2:
+        return found
+    block = residual[np.ix_(free, free)]
+    parallel = block**2 >= np.outer(diagonal[free], diagonal[free]) * (1 - _EXACT)
+    small = sizes[free][:, None] + sizes[free][None, :] < min_cell
+    for i, j in zip(*np.nonzero(np.triu(parallel & small, k=1)), strict=True):
+        a, b = free[i], free[j]
+        vector = np.zeros(len(sizes))
+        vector[a], vector[b] = residual[a, b], -diagonal[a]
+        found[atoms.groups[a] | atoms.groups[b]] = vector
+    return found
+
+
+def _linked(sets: Sequence[frozenset[str]]) -> list[list[int]]:
+    """The indexes of ``sets`` in groups linked by shared people (connected components): no
+    combination of sets of one group can cancel people of another, so each is searched alone."""
+    root = list(range(len(sets)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for index, who in enumerate(sets):
+        for person in who:
+            if person in owner:
+                root[find(index)] = find(owner[person])
+            else:
+                owner[person] = index
+    linked: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(sets)):
+        linked[find(index)].append(index)
+    return list(linked.values())
+
+
+def isolated_groups(
+    sets: Sequence[frozenset[str]], min_cell: int = DEFAULT_MIN_CELL
+) -> list[frozenset[str]]:
+    """Groups of 1 to ``min_cell - 1`` people that a linear combination of totals over
+    ``sets`` (figures of one measure) isolates: one atom or two (rule 6).
+
+    With :math:`M` the cells-by-atoms incidence matrix and :math:`P = M^+ M` the projection
+    onto its row space, a combination :math:`\\lambda^T M` of the cells' totals can equal the
+    indicator :math:`e_a` of atom :math:`a` exactly when :math:`((I - P) e_a)_a = 0`, and a
+    vector on atoms :math:`a, b` exactly when rows :math:`a` and :math:`b` of :math:`I - P`
+    are parallel. A group is returned when its atoms hold fewer than ``min_cell`` people.
+
+    References
+    ----------
+    Chin, F. Y. and Ozsoyoglu, G. (1982). Auditing and inference control in statistical
+    databases. *IEEE Transactions on Software Engineering*, SE-8(6), 574-582 (the audit
+    expert: a person is compromised when their unit vector lies in the row space of the
+    answered queries).
+
+    Examples
+    --------
+    >>> x, y = frozenset("abcde"), frozenset("fghij")
+    >>> isolated_groups([x, y, x | y | {"joiner"}], 5)
+    [frozenset({'joiner'})]
+    >>> isolated_groups([x, y, x | y], 5)
+    []
+    """
+    found = [
+        group
+        for component in _linked(sets)
+        for group in _exposures(_atoms([sets[i] for i in component]), min_cell)
+    ]
+    return sorted(found, key=lambda g: (len(g), sorted(g)))
+
+
+def _combinations(
+    group: list[Cell], seen: Sequence[Cell], reasons: dict[str, str], min_cell: int
+) -> bool:
+    """Rule 6 over one measure: in each group of linked cells, withhold a new cell of a
+    combination that isolates a few people and that the ``seen`` cells alone do not (those
+    were published already)."""
+    if min_cell < 2:
+        return False
+    shown = [c for c in group if c.key not in reasons]
+    cells = shown + list(seen)
+    changed = False
+    for component in _linked([c.respondents for c in cells]):
+        if any(i < len(shown) for i in component):
+            changed = _withhold_in(component, cells, len(shown), reasons, min_cell) or changed
+    return changed
+
+
+def _new_exposures(
+    component: list[int], cells: list[Cell], n_shown: int, min_cell: int
+) -> tuple[_Atoms, dict[frozenset[str], np.ndarray]]:
+    """The atoms of one group of linked cells, and the groups of people its cells isolate that
+    its earlier cells (index ``n_shown`` on) alone did not."""
+    atoms = _atoms([cells[i].respondents for i in component])
+    exposures = _exposures(atoms, min_cell)
+    earlier = [cells[i].respondents for i in component if i >= n_shown]
+    if exposures and earlier:
+        before = _exposures(_atoms(earlier), min_cell)
+        exposures = {g: v for g, v in exposures.items() if g not in before}
+    return atoms, exposures
+
+
+def _withhold_in(
+    component: list[int],
+    cells: list[Cell],
+    n_shown: int,
+    reasons: dict[str, str],
+    min_cell: int,
+) -> bool:
+    """Rule 6 in one group of linked cells (indices into ``cells``, whose first ``n_shown``
+    are new): withhold a new cell of the combination isolating the smallest group that the
+    earlier cells alone did not; whether one was withheld."""
+    atoms, exposures = _new_exposures(component, cells, n_shown, min_cell)
+    if not exposures:
+        return False
+    people, vector = min(exposures.items(), key=lambda item: (len(item[0]), sorted(item[0])))
+    weights, *_ = np.linalg.lstsq(atoms.matrix.T, vector, rcond=None)
+    taking_part = [i for i, w in zip(component, weights, strict=True) if abs(w) > _EXACT]
+    candidates = [cells[i] for i in taking_part if i < n_shown]
+    if not candidates:  # the least-squares weights avoid the new cells: any new one may do
+        new = [cells[i] for i in component if i < n_shown]
+        candidates = [c for c in new if c.respondents & people] or new
+    victim = _victim(candidates)
+    reasons[victim.key] = EARLIER if any(i >= n_shown for i in taking_part) else COMPLEMENTARY
+    return True
+
+
+def suppress(
+    cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL, *, seen: Iterable[Cell] = ()
+) -> dict[str, SafeFigure]:
     """Decide which figures of one view may be published (the rules in the module docstring).
 
     Parameters
@@ -250,6 +521,11 @@ def suppress(cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL) -> dict[st
         Every figure the view (a page, a dashboard, a brief over several teams) will show.
     min_cell : int
         The smallest number of respondents a figure may rest on.
+    seen : iterable of Cell
+        Figures the same audience was shown before (earlier releases): they stay published,
+        and a cell of ``cells`` whose respondents differ from one of the same measure by 1 to
+        ``min_cell - 1`` people is withheld (reason ``"earlier"``). Their keys, parents and
+        values do not matter; see :func:`reports.disclosure.check_release`.
 
     Returns
     -------
@@ -264,10 +540,11 @@ def suppress(cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL) -> dict[st
 
     Notes
     -----
-    Rules 2-4 are applied one suppression at a time until no rule fires, so the result does
-    not depend on the order of the cells; ties are broken by priority, ``n`` and key. The
-    check is exact for the linear combinations the rules name (pairs of cells, a parent minus
-    its shown parts); it does not search every linear combination of many cells.
+    Rules 2-4 and 6 are applied until no rule fires, so the result does not depend on the
+    order of the cells; ties are broken by priority, the later wave, ``n`` and key. The
+    check is exact for pairs of cells and a parent minus its shown parts, and finds every
+    linear combination of any number of cells that isolates one or two atoms of fewer than
+    ``min_cell`` people (rule 6); a union of three or more small atoms is not searched.
 
     References
     ----------
@@ -286,7 +563,7 @@ def suppress(cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL) -> dict[st
     >>> shown = suppress([team, nurses, gp], min_cell=5)
     >>> [(k, f.text) for k, f in shown.items()]  # doctest: +NORMALIZE_WHITESPACE
     [('team', '5.2'),
-     ('nurse', 'suppressed: fewer than 5 responses (could be worked out from other figures)'),
+     ('nurse', "suppressed: could be worked out from other figures (it would reveal fewer than 5 people's answers)"),
      ('gp', 'suppressed: fewer than 5 responses')]
     """
     ordered = list(cells)
@@ -296,12 +573,22 @@ def suppress(cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL) -> dict[st
     for cell in ordered:
         if not cell.depends_on:
             groups[cell.measure].append(cell)
+    earlier: dict[str, list[Cell]] = defaultdict(list)
+    distinct: set[tuple[str, frozenset[str]]] = set()
+    for cell in seen:
+        if cell.measure in groups and (cell.measure, cell.respondents) not in distinct:
+            distinct.add((cell.measure, cell.respondents))
+            earlier[cell.measure].append(cell)
     changed = True
     while changed:
         changed = False
         for measure in sorted(groups):
             group = groups[measure]
-            if _pairwise(group, reasons, min_cell) or _breakdowns(group, by_key, reasons, min_cell):
+            if (
+                _pairwise(group, earlier[measure], reasons, min_cell)
+                or _breakdowns(group, by_key, reasons, min_cell)
+                or _combinations(group, earlier[measure], reasons, min_cell)
+            ):
                 changed = True
         for cell in ordered:
             if cell.key not in reasons and any(d in reasons for d in cell.depends_on):
@@ -313,74 +600,8 @@ def suppress(cells: Iterable[Cell], min_cell: int = DEFAULT_MIN_CELL) -> dict[st
         if reason:
             out[cell.key] = SafeFigure(cell.key, None, None, True, reason, notice(min_cell, reason))
         else:
+            value = displayed(cell.value, cell.digits)
             out[cell.key] = SafeFigure(
-                cell.key, cell.value, cell.n, False, "", _format(cell.value, cell.digits)
+                cell.key, value, cell.n, False, "", _format(value, cell.digits)
             )
     return out
-
-
-def safe_pair(n_a: int, n_b: int, min_cell: int = DEFAULT_MIN_CELL) -> bool:
-    """Whether two figures of the same measure on nested groups may both be shown.
-
-    Both must rest on at least ``min_cell`` respondents and their sizes must be equal or
-    differ by at least ``min_cell`` (otherwise the difference of their totals reveals the
-    few people in one but not the other). Use it when only counts are known, e.g. the ``n``
-    of a wave shown last week against today's.
-
-    Examples
-    --------
-    >>> safe_pair(6, 5)   # team of 6 and a subgroup of 5: the sixth person is exposed
-    False
-    >>> safe_pair(12, 6), safe_pair(7, 7)
-    (True, True)
-    """
-    if min_cell < 1:
-        raise ValueError(f"min_cell must be at least 1, got {min_cell}")
-    if min(n_a, n_b) < min_cell:
-        return False
-    return n_a == n_b or abs(n_a - n_b) >= min_cell
-
-
-def partition_release(
-    whole: int, parts: Sequence[int], min_cell: int = DEFAULT_MIN_CELL
-) -> tuple[bool, list[bool]]:
-    """Which of a whole and its disjoint parts may be shown, from their counts only.
-
-    Parts under ``min_cell`` are withheld (primary); then, while the whole minus the shown
-    parts leaves 1 to ``min_cell - 1`` respondents, the smallest shown part is withheld too
-    (complementary); if the whole is withheld and every part is shown, the smallest part
-    goes as well.
-
-    Parameters
-    ----------
-    whole : int
-        Respondents in the whole (e.g. the team).
-    parts : sequence of int
-        Respondents in each disjoint part (e.g. each profession); they may not sum to more
-        than ``whole``.
-
-    Returns
-    -------
-    (bool, list of bool)
-        Whether the whole may be shown, and for each part whether it may be shown.
-
-    Examples
-    --------
-    >>> partition_release(6, [5, 1])      # 5/1: both parts withheld, the team shown
-    (True, [False, False])
-    >>> partition_release(5, [3, 2])      # 3/2: both parts withheld, the team shown
-    (True, [False, False])
-    >>> partition_release(12, [5, 5, 2])  # 12 - 5 - 5 = 2: one 5 must go as well
-    (True, [False, True, False])
-    >>> partition_release(3, [2, 1])
-    (False, [False, False])
-    """
-    if any(p < 0 for p in parts) or sum(parts) > whole:
-        raise ValueError(f"parts {list(parts)} must be non-negative and sum to at most {whole}")
-    names = [f"p{i}" for i in range(len(parts))]
-    members = iter(range(whole))
-    sets = [frozenset(str(next(members)) for _ in range(p)) for p in parts]
-    cells = [Cell("whole", "m", frozenset(str(i) for i in range(whole)), 0.0, priority=1)]
-    cells += [Cell(name, "m", s, 0.0, parent="whole") for name, s in zip(names, sets, strict=True)]
-    result = suppress(cells, min_cell)
-    return (not result["whole"].suppressed, [not result[name].suppressed for name in names])

@@ -6,11 +6,97 @@ import contextlib
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+DEFAULT_MAIL_FROM = "copkit@localhost"
+"""The sender address copkit ships with: nobody can write back to it, so nothing is sent from it."""
 SECRET_KEY_FILE = "secret_key"
 DATABASE_FILE = "copkit.sqlite3"
+
+
+DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "DATABASE_ECHO": False,
+        "DATABASE_LOCK_TIMEOUT_MS": 10_000,  # SQLite busy_timeout, PostgreSQL lock_timeout
+        "RETRY_AFTER_SECONDS": 10,  # Retry-After of a 503 (database busy or unreachable)
+        "SECRET_KEY": None,
+        "MIN_CELL": 5,
+        "RETENTION_DAYS": 730,  # personal data kept after a study's last wave closed (per study)
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SESSION_COOKIE_SECURE": None,
+        "HSTS_SECONDS": 365 * 24 * 3600,  # Strict-Transport-Security while cookies are Secure
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 25,
+        "SMTP_USER": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT": 30,
+        "MAIL_FROM": DEFAULT_MAIL_FROM,
+        "HELP_EMAIL": None,  # shown to respondents for help; MAIL_FROM when unset
+        "BASE_URL": "http://127.0.0.1:5000",
+        "REMINDER_LIMIT": 2,
+        "REMINDER_INTERVAL_HOURS": 72,
+        "LOGIN_MAX_FAILURES": 5,  # per account and address (or known browser) in the window
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 20,  # per account from unknown browsers, any address
+        "LOGIN_MAX_FAILURES_PER_IP": 50,  # per address, before it is slowed (not blocked)
+        "LOGIN_MAX_DELAY_SECONDS": 30,  # the longest wait a slowed address is given
+        "LOGIN_LOCKOUT_MINUTES": 15,  # the window in which failures count
+        "LOGIN_KNOWN_BROWSER_DAYS": 90,  # a browser that signed in is known to the account
+        "SESSION_IDLE_MINUTES": 30,  # a staff session unused this long ends
+        "SESSION_ABSOLUTE_HOURS": 8,  # and any staff session ends this long after sign-in
+        "SESSION_ACTIVITY_SECONDS": 60,  # how often a session's last use is written
+        "PASSWORD_RESET_MINUTES": 30,  # a "forgot password" link works this long, once
+        "PASSWORD_RESETS_PER_HOUR": 3,  # links sent to one account in an hour, at most
+        "TIMEZONE": "Europe/London",
+        "TRUSTED_PROXIES": 0,
+        "DASHBOARD_FIGURES": True,  # draw the report's figures on dashboards (the slow part)
+        "DASHBOARD_WAIT_SECONDS": 20,  # a request waits this long for another's first computation
+        "DASHBOARD_LEASE_SECONDS": 600,  # after this long a dashboard computation is presumed dead
+        "DASHBOARD_RETRY_AFTER_SECONDS": 5,  # the "being prepared" page reloads after this
+        "DASHBOARD_BACKGROUND": True,  # pages compute dashboards in the background, never waiting
+        "CONTENT_SECURITY_POLICY": (
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'; object-src 'none'"
+        ),
+    }
+)
+"""Every setting and its default, except ``DATABASE_URL`` (it depends on the instance folder).
+
+The one place where copkit's settings and their defaults are written: code elsewhere reads
+``app.config[KEY]`` (complete once the app exists) or, for a partial mapping, :func:`setting`.
+"""
+
+
+def setting(config: Mapping[str, Any], key: str) -> Any:
+    """``config[key]``, or its default from :data:`DEFAULTS` when ``config`` does not have it.
+
+    For functions that take any mapping of settings (an app's configuration, or a few settings
+    in a test or doctest) without writing the default a second time.
+
+    Examples
+    --------
+    >>> setting({"SMTP_PORT": 587}, "SMTP_PORT"), setting({}, "SMTP_PORT")
+    (587, 25)
+    >>> setting({}, "SMTP_PROT")
+    Traceback (most recent call last):
+    ...
+    KeyError: 'SMTP_PROT is not a copkit setting (survey_app/config.py lists them)'
+    """
+    if key in config:
+        return config[key]
+    try:
+        return DEFAULTS[key]
+    except KeyError:
+        raise KeyError(f"{key} is not a copkit setting (survey_app/config.py lists them)") from None
 
 
 def default_config(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -38,41 +124,7 @@ def default_config(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
     ('sqlite:////srv/copkit/copkit.sqlite3', 5)
     """
     database = Path(instance_path) / DATABASE_FILE
-    return {
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DATABASE_ECHO": False,
-        "SQLITE_BUSY_TIMEOUT_MS": 10_000,
-        "SECRET_KEY": None,
-        "MIN_CELL": 5,
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "SESSION_COOKIE_SECURE": None,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-        "SMTP_HOST": "localhost",
-        "SMTP_PORT": 25,
-        "SMTP_USER": None,
-        "SMTP_PASSWORD": None,
-        "SMTP_STARTTLS": False,
-        "SMTP_TIMEOUT": 30,
-        "MAIL_FROM": "copkit@localhost",
-        "HELP_EMAIL": None,  # shown to respondents for help; MAIL_FROM when unset
-        "BASE_URL": "http://127.0.0.1:5000",
-        "REMINDER_LIMIT": 2,
-        "REMINDER_INTERVAL_HOURS": 72,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_MAX_FAILURES_PER_IP": 50,
-        "LOGIN_LOCKOUT_MINUTES": 15,
-        "TIMEZONE": "Europe/London",
-        "TRUSTED_PROXIES": 0,
-        "CONTENT_SECURITY_POLICY": (
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-            "form-action 'self'; base-uri 'none'; object-src 'none'"
-        ),
-    }
+    return {"DATABASE_URL": f"sqlite:///{database}", **DEFAULTS}
 
 
 def instance_secret_key(instance_path: str | os.PathLike[str]) -> str:
@@ -116,3 +168,83 @@ def instance_secret_key(instance_path: str | os.PathLike[str]) -> str:
     if len(key) < 32:
         raise ValueError(f"the secret key in {path} is too short (at least 32 characters needed)")
     return key
+
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+FRAMEWORK_BOOLEAN_SETTINGS = frozenset(
+    {
+        "TESTING",
+        "DEBUG",
+        "PROPAGATE_EXCEPTIONS",
+        "TRAP_HTTP_EXCEPTIONS",
+        "TRAP_BAD_REQUEST_ERRORS",
+        "EXPLAIN_TEMPLATE_LOADING",
+        "TEMPLATES_AUTO_RELOAD",
+        "SESSION_REFRESH_EACH_REQUEST",
+        "SESSION_COOKIE_SECURE",
+        "REMEMBER_COOKIE_SECURE",
+        "WTF_CSRF_SSL_STRICT",
+        "WTF_CSRF_CHECK_DEFAULT",
+    }
+)
+"""Flask's and its extensions' on/off settings (besides copkit's own, see :func:`boolean_settings`)."""
+
+
+def parse_boolean(name: str, value: object) -> bool:
+    """An on/off setting as a bool: ``true``/``false``, ``yes``/``no``, ``on``/``off``, ``1``/``0``.
+
+    Environment variables arrive as text (``COPKIT_SMTP_STARTTLS=no``) or, where the text is
+    JSON, as a number or bool (``0``, ``false``); every form means the same thing.
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, for any other value (``"maybe"``, ``2``).
+
+    Examples
+    --------
+    >>> [parse_boolean("X", value) for value in ("no", "Off", 0, "FALSE", "yes", 1, True)]
+    [False, False, False, False, True, True, True]
+    >>> parse_boolean("SMTP_STARTTLS", "maybe")
+    Traceback (most recent call last):
+    ...
+    ValueError: setting SMTP_STARTTLS must be on or off (true/false, yes/no, on/off, 1/0), not 'maybe'
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(
+        f"setting {name} must be on or off (true/false, yes/no, on/off, 1/0), not {value!r}"
+    )
+
+
+def boolean_settings(defaults: Mapping[str, Any]) -> frozenset[str]:
+    """The on/off settings: copkit's (those whose default is a bool) and the framework's."""
+    own = {key for key, value in defaults.items() if isinstance(value, bool)}
+    return frozenset(own) | FRAMEWORK_BOOLEAN_SETTINGS
+
+
+def resolve_booleans(config: MutableMapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Parse every on/off setting in ``config`` in place (``None`` means "not set", kept).
+
+    The one place where settings become bools: without it ``COPKIT_SESSION_COOKIE_SECURE=no``
+    stayed the text ``"no"``, which Python counts as true.
+
+    Examples
+    --------
+    >>> config = {"SMTP_STARTTLS": "no", "SESSION_COOKIE_SECURE": "0", "DEBUG": None}
+    >>> resolve_booleans(config, {"SMTP_STARTTLS": False})
+    >>> config
+    {'SMTP_STARTTLS': False, 'SESSION_COOKIE_SECURE': False, 'DEBUG': None}
+    """
+    for key in boolean_settings(defaults):
+        if config.get(key) is not None:
+            config[key] = parse_boolean(key, config[key])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -25,6 +27,27 @@ CONNECT_TIMEOUT_SECONDS = 10
 ``connect_timeout``, unless the URL sets its own): a database host that drops packets must not
 hang a request, or a worker's warm-up, for the minutes TCP would wait."""
 _SESSION_KEY = "_copkit_db_session"
+PRIVATE_FILE_MODE = 0o600
+"""A SQLite database holds names and e-mail addresses: only its owner may read it. SQLite gives
+its ``-wal`` and ``-shm`` files the database file's mode, so they are private too."""
+SQLITE_BUSY_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "database schema is locked",
+    "database is busy",
+)
+POSTGRES_TRANSIENT_STATES = frozenset(
+    {
+        "55P03",  # lock_not_available: lock_timeout ran out
+        "40P01",  # deadlock_detected
+        "40001",  # serialization_failure
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now (starting up)
+        "53300",  # too_many_connections
+    }
+)
+"""SQLSTATEs after which the same request is worth sending again in a moment."""
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -88,6 +111,7 @@ def make_engine(
             parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
         engine = create_engine(parsed, echo=echo)
         _ping_idle_connections(engine, ping_after_idle_s)
+        _set_lock_timeout(engine, busy_timeout_ms)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
     options: dict[str, Any] = {}
@@ -98,8 +122,81 @@ def make_engine(
         options = {"connect_args": {"factory": QueuedConnection}}
         lock_path = lock_path_for(str(parsed.database))
     engine = create_engine(parsed, echo=echo, **options)
+    if not in_memory and not parsed.query.get("uri"):
+        _create_privately(engine, str(parsed.database))
     _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, wal=not in_memory, lock=lock_path)
     return engine
+
+
+def _create_privately(engine: Engine, database: str) -> None:
+    """Create the SQLite file (mode 0600) just before SQLite would create it (mode 0644).
+
+    Done at the first connection, not when the engine is made, so that an app that never
+    touches its default database leaves no file behind. An existing file keeps its mode: an
+    administrator may have chosen another on purpose.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+        # exists already, or cannot be made here: SQLite opens it or reports why, as before
+        with contextlib.suppress(OSError):
+            descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+            os.close(descriptor)
+
+
+def _set_lock_timeout(engine: Engine, milliseconds: int) -> None:
+    """Make every PostgreSQL connection give up waiting for a lock after ``milliseconds``.
+
+    Without it a request queued behind a long lock waits until gunicorn kills its worker; with
+    it the statement fails with SQLSTATE 55P03, and the app answers 503 with Retry-After.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {int(milliseconds)}")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+
+def is_temporarily_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means "the database cannot serve this now; try again shortly".
+
+    True for a lock that was not granted in time (SQLite "database is locked", PostgreSQL
+    ``lock_timeout``, a deadlock or serialisation failure), a database that cannot be reached
+    or is restarting, and a connection pool with no free connection. Not for errors that the
+    same request would meet again (a missing table, a constraint, bad SQL).
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> from sqlalchemy.exc import OperationalError
+    >>> is_temporarily_unavailable(
+    ...     OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked")))
+    True
+    >>> is_temporarily_unavailable(
+    ...     OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x")))
+    False
+    """
+    if isinstance(error, (exc.TimeoutError, exc.DisconnectionError)):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return str(original).lower().startswith(SQLITE_BUSY_MESSAGES)
+    state = getattr(original, "sqlstate", None)
+    if state is not None:
+        return state in POSTGRES_TRANSIENT_STATES or state.startswith("08")
+    # psycopg's own failure to connect (refused, timed out, name unknown) has no SQLSTATE
+    return isinstance(error, exc.OperationalError) and type(original).__module__.startswith(
+        "psycopg"
+    )
 
 
 def _ping_idle_connections(engine: Engine, after_seconds: float) -> None:
@@ -244,8 +341,8 @@ class Database:
         """Create the engine for ``app.config["DATABASE_URL"]`` and register the teardown."""
         engine = make_engine(
             app.config["DATABASE_URL"],
-            busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10_000)),
-            echo=bool(app.config.get("DATABASE_ECHO", False)),
+            busy_timeout_ms=int(app.config["DATABASE_LOCK_TIMEOUT_MS"]),
+            echo=bool(app.config["DATABASE_ECHO"]),
         )
         app.extensions[EXTENSION_KEY] = _Bound(engine, sessionmaker(bind=engine))
         app.teardown_appcontext(_close_session)

@@ -1,10 +1,13 @@
-"""Plain HTML error pages for 400, 403, 404, 413 and 500."""
+"""Plain HTML error pages for 400, 403, 404, 413, 500 and 503 (database busy or unreachable)."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from survey_app.database import is_temporarily_unavailable
 
 PAGES: dict[int, tuple[str, str]] = {
     400: (
@@ -24,6 +27,11 @@ PAGES: dict[int, tuple[str, str]] = {
         "Something went wrong on our side",
         "The problem has been logged. Please try again in a few minutes.",
     ),
+    503: (
+        "Too busy to answer just now",
+        "Nothing you sent was saved or changed. Wait a moment, then send it again: going back "
+        "in your browser keeps what you typed.",
+    ),
 }
 
 CSRF_MESSAGE = (
@@ -41,7 +49,30 @@ def render_error(error: HTTPException) -> tuple[str, int]:
     return render_template("error.html", code=code, title=title, message=message), code
 
 
+def database_unavailable(error: SQLAlchemyError) -> Response:
+    """503 with ``Retry-After`` when the database is busy (a lock not granted in time) or out of
+    reach; any other database error goes on to the 500 page.
+
+    The request's transaction was rolled back, so nothing it sent was stored. The page is
+    rendered without the blueprints' context processors, which may read the database. Logged as a
+    warning (a busy database is not a bug), with the request's address redacted of tokens by
+    the app's logger.
+    """
+    if not is_temporarily_unavailable(error):
+        raise error
+    current_app.logger.warning("database unavailable (503): %s", str(error).splitlines()[0])
+    title, message = PAGES[503]
+    # rendered without the blueprints' context (the staff navigation reads the account from
+    # the database that just failed)
+    template = current_app.jinja_env.get_template("error.html")
+    page = template.render(code=503, title=title, message=message)
+    response = Response(page, status=503, mimetype="text/html")
+    response.headers["Retry-After"] = str(int(current_app.config["RETRY_AFTER_SECONDS"]))
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Attach the error pages to ``app``."""
     for code in PAGES:
         app.register_error_handler(code, render_error)
+    app.register_error_handler(SQLAlchemyError, database_unavailable)

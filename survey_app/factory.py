@@ -7,18 +7,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from survey_app import question_markup
+from survey_app import log_redaction, question_markup
 from survey_app.blueprints import admin, auth, dashboard, exports, health, participate
-from survey_app.config import default_config, instance_secret_key
+from survey_app.config import default_config, instance_secret_key, resolve_booleans
 from survey_app.errors import register_error_handlers
 from survey_app.extensions import csrf, db, login_manager
 from survey_app.models import User
 from survey_app.request_guards import install_request_guards
-from survey_app.services import accounts
+from survey_app.services import staff_sessions
 
 INSTANCE_PATH_KEY = "INSTANCE_PATH"
 
@@ -56,10 +56,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "survey_app",
         instance_path=os.path.abspath(instance_path) if instance_path else None,
     )
-    app.config.update(default_config(app.instance_path))
+    defaults = default_config(app.instance_path)
+    app.config.update(defaults)
     app.config.from_prefixed_env("COPKIT")
     app.config.update(overrides)
+    resolve_booleans(app.config, defaults)
     _resolve_config(app)
+    log_redaction.install([app.logger])
 
     db.init_app(app)
     csrf.init_app(app)
@@ -89,6 +92,15 @@ def _resolve_config(app: Flask) -> None:
         ("REMINDER_LIMIT", 0),
         ("MAX_CONTENT_LENGTH", 1),
         ("TRUSTED_PROXIES", 0),
+        ("HSTS_SECONDS", 0),
+        ("DATABASE_LOCK_TIMEOUT_MS", 1),
+        ("RETRY_AFTER_SECONDS", 1),
+        ("SESSION_IDLE_MINUTES", 1),
+        ("SESSION_ABSOLUTE_HOURS", 1),
+        ("SESSION_ACTIVITY_SECONDS", 1),
+        ("PASSWORD_RESET_MINUTES", 1),
+        ("PASSWORD_RESETS_PER_HOUR", 1),
+        ("LOGIN_KNOWN_BROWSER_DAYS", 1),
     )
     for key, minimum in limits:
         value = config.get(key)
@@ -111,17 +123,38 @@ def _init_login(app: Flask) -> None:
 
 
 def _load_user(user_id: str) -> User | None:
-    """The active user with this id, or None (a deactivated account is signed out)."""
+    """The account of the request's staff session, or None (signed out, expired, deactivated).
+
+    The session cookie's token must match a ``staff_sessions`` row of this account within its
+    lifetimes (:func:`survey_app.services.staff_sessions.signed_in`): a cookie copied before
+    sign-out names a row that no longer exists. When the session's activity time is due,
+    ``g`` says so and :func:`survey_app.blueprints.auth.record_activity` writes it.
+    """
     try:
         ident = int(user_id)
     except ValueError:
         return None
-    user = accounts.get_user(db.session, ident)
-    return user if user is not None and user.is_active else None
+    lifetimes = staff_sessions.SessionLifetimes.from_config(current_app.config)
+    found = staff_sessions.signed_in(
+        db.session, ident, session.get(staff_sessions.TOKEN_KEY), lifetimes
+    )
+    if found is None:
+        return None
+    if found.touch_due:
+        g.copkit_touch_session = found.session_id
+    return found.user
 
 
 def _security_headers(response: Response) -> Response:
-    """Headers every page carries: no sniffing, no framing, the referrer for this site only.
+    """Headers every page carries: no sniffing, no framing, the referrer for this site only, no
+    caching, and HSTS while session cookies are Secure.
+
+    Every response but a static file is ``Cache-Control: no-store``: staff pages show names and
+    e-mail addresses (members, non-responders, audit, accounts), and a page a browser or proxy
+    keeps can be read back from its cache after sign-out. A view that chose its own no-store
+    policy keeps it. ``Strict-Transport-Security`` (``HSTS_SECONDS``, 0 turns it off) is sent
+    whenever the session cookie is Secure, i.e. the site is served over HTTPS; a browser ignores
+    it on plain HTTP.
 
     ``same-origin`` keeps addresses from other sites while letting the browser send the
     ``Referer`` that Flask-WTF requires of a form posted over HTTPS (``WTF_CSRF_SSL_STRICT``);
@@ -132,7 +165,14 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    policy = current_app.config.get("CONTENT_SECURITY_POLICY")
+    if request.endpoint != "static" and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+    config = current_app.config
+    if config.get("SESSION_COOKIE_SECURE") and config.get("HSTS_SECONDS"):
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={int(config['HSTS_SECONDS'])}"
+        )
+    policy = config.get("CONTENT_SECURITY_POLICY")
     if policy:
         response.headers.setdefault("Content-Security-Policy", policy)
     return response

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Europe/London"
+from survey_app.config import DEFAULTS
 
 
 def zone_from_config(config: Mapping[str, Any]) -> ZoneInfo:
@@ -18,7 +18,7 @@ def zone_from_config(config: Mapping[str, Any]) -> ZoneInfo:
     >>> zone_from_config({"TIMEZONE": "Europe/London"}).key
     'Europe/London'
     """
-    name = str(config.get("TIMEZONE") or DEFAULT_TIMEZONE)
+    name = str(config.get("TIMEZONE") or DEFAULTS["TIMEZONE"])
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,4 +1,4 @@
-"""The copkit data model (DESIGN.md section 3) as typed SQLAlchemy 2 mappings."""
+"""The copkit data model (docs/architecture.md#domain-model) as typed SQLAlchemy 2 mappings."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.sql.expression import true
 from sqlalchemy.types import TypeDecorator
 
 ROLES: tuple[str, ...] = ("admin", "evaluator", "manager")
@@ -80,14 +81,36 @@ class Base(DeclarativeBase):
 
 
 class Study(Base):
-    """One collaboration (e.g. a CLAHRC programme); its secret keys the respondent pseudonyms."""
+    """One collaboration (e.g. a CLAHRC programme); its secret keys the respondent pseudonyms.
+
+    The respondent-facing details (title, sponsor, chief investigator, ethics or R&D
+    reference, privacy notice, contact) are what people answering see in the survey's header,
+    on its consent page and in its e-mails, so that they can tell who is asking.
+
+    ``retention_days``: how long personal data are kept after the study's last wave closed
+    (None: the configured ``RETENTION_DAYS``); ``share_results``: whether team members may open
+    their team's released results from their survey link.
+    """
 
     __tablename__ = "studies"
+    __table_args__ = (
+        CheckConstraint(
+            "retention_days IS NULL OR retention_days >= 1", name="retention_days_positive"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     secret: Mapped[str] = mapped_column(String(128), default=lambda: secrets.token_hex(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    respondent_title: Mapped[str | None] = mapped_column(String(200))
+    sponsor: Mapped[str | None] = mapped_column(String(300))
+    chief_investigator: Mapped[str | None] = mapped_column(String(200))
+    ethics_reference: Mapped[str | None] = mapped_column(String(200))
+    privacy_notice_url: Mapped[str | None] = mapped_column(String(500))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    share_results: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     themes: Mapped[list[Theme]] = relationship(
         back_populates="study", cascade="all, delete-orphan", passive_deletes=True
@@ -159,6 +182,8 @@ class Member(Base):
     profession: Mapped[str] = mapped_column(String(100))
     organisation: Mapped[str] = mapped_column(String(200))
     organisation_type: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    """The member's role in the study (KTA, facilitator, clinical lead ...); empty when none."""
 
     study: Mapped[Study] = relationship(back_populates="members")
     memberships: Mapped[list[Membership]] = relationship(
@@ -271,7 +296,10 @@ class Invitation(Base):
     The token is derived from the app's secret key, the id and ``token_salt`` (see
     :func:`survey_app.tokens.invitation_token`), so reminders can resend the same link.
     ``send_claim`` marks the invitations a sending run has taken, so that two runs at once never
-    mail the same person twice.
+    mail the same person twice. ``profession`` and ``organisation`` are the member's as recorded
+    for this wave: copied when the invitation is made, kept up to date while the wave is open
+    (a correction, a submission), frozen once it closes, so a later correction never rewrites a
+    past wave (None: not recorded, the member's current value is used).
     """
 
     __tablename__ = "invitations"
@@ -289,6 +317,9 @@ class Invitation(Base):
     send_claim: Mapped[str | None] = mapped_column(String(32))
     send_claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    sent_via: Mapped[str | None] = mapped_column(String(10))
+    """How the link was first handed out: ``email``, or ``links`` (a links download or one
+    link shown to staff, for a mail merge or a message); None before it was."""
     reminded_count: Mapped[int] = mapped_column(Integer, default=0)
     last_reminded_at: Mapped[datetime | None]
     send_error: Mapped[str | None] = mapped_column(Text)
@@ -296,6 +327,8 @@ class Invitation(Base):
     started_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     current_page: Mapped[int] = mapped_column(Integer, default=0)
+    profession: Mapped[str | None] = mapped_column(String(100))
+    organisation: Mapped[str | None] = mapped_column(String(200))
 
     membership: Mapped[Membership] = relationship(back_populates="invitations")
     wave: Mapped[Wave] = relationship(back_populates="invitations")
@@ -392,8 +425,22 @@ class Intervention(Base):
     team: Mapped[Team] = relationship(back_populates="interventions")
 
 
+class StaffStudy(Base):
+    """A study a staff account works on: evaluators and managers may work on several studies,
+    and are scoped to each exactly as to one (admins see every study without a row here)."""
+
+    __tablename__ = "staff_studies"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    study_id: Mapped[int] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class User(Base):
-    """A staff account. Evaluators and managers belong to a study; admins may not.
+    """A staff account. Evaluators and managers work on the studies in ``studies``.
 
     Provides the attributes Flask-Login needs (``get_id``, ``is_authenticated``, ...).
     """
@@ -401,20 +448,18 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'evaluator', 'manager')", name="role_known"),
-        CheckConstraint("role = 'admin' OR study_id IS NOT NULL", name="study_scoped"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
-    study_id: Mapped[int | None] = mapped_column(
-        ForeignKey("studies.id", ondelete="CASCADE"), index=True
-    )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    study: Mapped[Study | None] = relationship()
+    studies: Mapped[list[Study]] = relationship(
+        secondary="staff_studies", order_by="Study.name", passive_deletes=True
+    )
     managed_teams: Mapped[list[ManagedTeam]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -422,6 +467,12 @@ class User(Base):
     @validates("email")
     def _lowercase_email(self, key: str, value: str) -> str:
         return value.strip().lower()
+
+    @property
+    def sole_study_id(self) -> int | None:
+        """The account's study when it works on exactly one, else None (audit events about
+        the account are filed under it, so that study's evaluators see them)."""
+        return self.studies[0].id if len(self.studies) == 1 else None
 
     @property
     def is_authenticated(self) -> bool:
@@ -452,6 +503,61 @@ class ManagedTeam(Base):
 
     user: Mapped[User] = relationship(back_populates="managed_teams")
     team: Mapped[Team] = relationship()
+
+
+class StaffSession(Base):
+    """A signed-in staff session, kept on the server: signing out deletes it.
+
+    The session cookie carries a random token; only its SHA-256 hex digest is stored here.
+    A session is valid while its row exists, its account is active, it has been used within the
+    idle lifetime (``last_seen_at``) and it began within the absolute lifetime (``created_at``),
+    see :mod:`survey_app.services.staff_sessions`.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class PasswordReset(Base):
+    """A "forgot password" link sent by e-mail: single use, until ``expires_at``.
+
+    Only the SHA-256 hex digest of the link's token is stored; ``used_at`` is set when the link
+    sets a password (or when a newer link, a password change or a reset by an administrator
+    makes it void).
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class MailTemplate(Base):
+    """A study's own invitation or reminder e-mail (subject and plain-text body with
+    placeholders); a study without one sends copkit's default text."""
+
+    __tablename__ = "mail_templates"
+    __table_args__ = (
+        UniqueConstraint("study_id", "kind"),
+        CheckConstraint("kind IN ('invitation', 'reminder')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):
@@ -506,3 +612,32 @@ class DashboardSnapshot(Base):
     report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     claim: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None]
+
+
+class Release(Base):
+    """What managers and team members were shown of a study's closed waves, frozen.
+
+    One row per release, numbered from 1 per study and never changed afterwards (except that an
+    erasure renames the erased person's pseudonym in ``published``). ``basis`` says what the
+    release was made from (closed waves, minimum cell, data counts): a new release is made only
+    when it changes. ``content`` is the suppressed manager summaries as shown; ``published`` the
+    figures shown, each with the respondent pseudonyms it rests on (for the disclosure check
+    of later releases, :mod:`reports.disclosure`; never shown to anyone).
+    """
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        UniqueConstraint("study_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    compute_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    min_cell: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published: Mapped[list[Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

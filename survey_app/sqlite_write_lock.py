@@ -74,7 +74,7 @@ class QueuedConnection(sqlite3.Connection):
             return
         if self._lock_fd is None:
             try:
-                self._lock_fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                self._lock_fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError:  # e.g. a read-only folder: SQLite's busy timeout alone, as before
                 self.lock_path = None
                 return

@@ -5,21 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from typing import Protocol
 
 TOKEN_BYTES = 32
-
-
-def new_token() -> str:
-    """A fresh URL-safe token for an invitation link (``/s/<token>``), 256 bits of randomness.
-
-    Examples
-    --------
-    >>> len(new_token()), new_token() == new_token()
-    (43, False)
-    """
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def hash_token(token: str) -> str:
@@ -47,17 +35,6 @@ class _Salted(Protocol):
 
     @property
     def token_salt(self) -> str: ...
-
-
-def new_token_salt() -> str:
-    """A fresh salt for an invitation (16 random bytes as 32 hex digits).
-
-    Examples
-    --------
-    >>> len(new_token_salt()), new_token_salt() == new_token_salt()
-    (32, False)
-    """
-    return secrets.token_hex(16)
 
 
 def invitation_token(invitation: _Salted, secret_key: str | bytes) -> str:

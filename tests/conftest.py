@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+# Apps made by tests compute dashboards during the request, so a test sees the content it
+# asked for (tests/survey_app/test_dashboard_background.py switches the background on).
+os.environ.setdefault("COPKIT_DASHBOARD_BACKGROUND", "false")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO_ROOT / "tests" / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """The folder of public data sets with values computed by R (``../shared/reference``)."""
-    path = REPO_ROOT.parent / "shared" / "reference"
-    if not path.is_dir():
-        raise RuntimeError(
-            f"reference data not found at {path}; the shared/ folder must sit beside the repo"
-        )
-    return path
+    """The public data sets with values computed by R (``tests/reference``, see its README)."""
+    return REFERENCE_DIR

@@ -27,6 +27,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from survey_app.background import in_thread
 from survey_app.blueprints.admin.blueprint import staff_navigation
 from survey_app.blueprints.staff import guard_staff_blueprint
 from survey_app.extensions import db
@@ -38,9 +39,6 @@ from survey_app.services import dashboard as service
 from survey_app.services.audit import Actor
 
 bp = guard_staff_blueprint(Blueprint("dashboard", __name__, url_prefix="/dashboard"))
-
-RETRY_AFTER_SECONDS = 15
-"""What a "being prepared" page tells the browser about trying again."""
 
 
 @bp.after_request
@@ -59,18 +57,13 @@ def _user() -> User:
 
 
 def _settings() -> service.DashboardSettings:
-    config = current_app.config
-    return service.DashboardSettings(
-        min_cell=int(config["MIN_CELL"]),
-        figures=bool(config.get("DASHBOARD_FIGURES", True)),
-        wait_seconds=float(config.get("DASHBOARD_WAIT_SECONDS", 20.0)),
-        lease_seconds=float(config.get("DASHBOARD_LEASE_SECONDS", 600.0)),
-    )
+    return service.settings_from_config(current_app.config)
 
 
 def _preparing() -> tuple[str, int, dict[str, str]]:
-    page = render_template("dashboard/preparing.html", retry_after=RETRY_AFTER_SECONDS)
-    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    retry_after = int(current_app.config["DASHBOARD_RETRY_AFTER_SECONDS"])
+    page = render_template("dashboard/preparing.html", retry_after=retry_after)
+    return page, 503, {"Retry-After": str(retry_after)}
 
 
 @bp.get("/")
@@ -93,7 +86,7 @@ def study(study_id: int) -> str | tuple[str, int, dict[str, str]]:
     user = _user()
     authz.require(user, "study.view")
     found = authz.study_in_scope(db.session, user, study_id)
-    page = service.study_dashboard(db.session, found, settings=_settings())
+    page = service.study_dashboard(db.session, found, settings=_settings(), later=in_thread)
     if page is None:
         return _preparing()
     return render_template("dashboard/study.html", page=page, form=ReportForm())
@@ -125,8 +118,8 @@ def _download(
     try:
         file = make(Actor.of_user(user, request.remote_addr))
     except service.DashboardError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        for message in error.messages:
+            flash(message, "error")
         return redirect(back, code=303)
     return send_file(
         BytesIO(file.data), mimetype=file.mimetype, as_attachment=True, download_name=file.filename
@@ -139,7 +132,9 @@ def team(team_id: int) -> str | tuple[str, int, dict[str, str]]:
     user = _user()
     authz.require(user, "team.view")
     found_study, found_team = service.dashboard_team(db.session, user, team_id)
-    page = service.team_dashboard(db.session, found_study, found_team, settings=_settings())
+    page = service.team_dashboard(
+        db.session, found_study, found_team, settings=_settings(), later=in_thread
+    )
     if page is None:
         return _preparing()
     return render_template(

@@ -61,8 +61,8 @@ def download(study_id: int) -> Response | BaseResponse:
             db.session, study, str(form.export_format.data), user=user, ip=request.remote_addr
         )
     except export_service.ExportError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        for message in error.messages:
+            flash(message, "error")
         return redirect(url_for("exports.index"), code=303)
     response = send_file(
         BytesIO(exported.data),

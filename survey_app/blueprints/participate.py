@@ -32,9 +32,11 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from survey_app.background import in_thread
 from survey_app.extensions import csrf, db
 from survey_app.forms.consent import ConsentForm
 from survey_app.forms.questionnaire import (
+    NONE_OF_THESE,
     PREFER_NOT,
     PageForm,
     answer_fields,
@@ -43,7 +45,9 @@ from survey_app.forms.questionnaire import (
     page_form,
 )
 from survey_app.localtime import format_day, zone_from_config
+from survey_app.services import dashboard, erasure
 from survey_app.services import survey as surveys
+from survey_app.services.participant_information import installation_contact
 from survey_app.services.questionnaire import Page, estimated_minutes, rated_item_count
 from survey_app.tokens import is_survey_form_token, survey_form_token
 
@@ -69,11 +73,24 @@ def _no_store(response: WerkzeugResponse) -> WerkzeugResponse:
     return response
 
 
+def _installation_help() -> str | None:
+    """The installation's help address (``COPKIT_HELP_EMAIL``, else a real sender address)."""
+    return installation_contact(current_app.config)
+
+
 @bp.context_processor
-def _help_contact() -> dict[str, str]:
-    """Whom respondents write to for help (``COPKIT_HELP_EMAIL``, else the sender address)."""
-    config = current_app.config
-    return {"help_email": str(config.get("HELP_EMAIL") or config.get("MAIL_FROM") or "")}
+def _help_contact() -> dict[str, Any]:
+    """Whom respondents write to when no study is known (an unknown link, the landing page)."""
+    return {"help_email": _installation_help(), "study": None}
+
+
+def _render(template: str, survey: surveys.Survey | None, **context: Any) -> str:
+    """Render a respondent's page with who is asking: the link's study in the header, its
+    contact (else the installation's help address) as the address for help."""
+    link = None if survey is None else survey.invitation
+    study = None if link is None else link.study
+    help_email = _installation_help() if study is None else study.contact(_installation_help())
+    return render_template(template, study=study, help_email=help_email, **context)
 
 
 def _date(moment: datetime) -> str:
@@ -91,8 +108,20 @@ def _state_page(survey: surveys.Survey, *, posting: bool = False) -> ResponseRet
         link = survey.invitation
         dates = {"opens": _date(link.opens), "closes": _date(link.closing)}
     state = survey.state if survey.state in STATE_TITLES else "unknown"
-    page = render_template(
-        "participate/state.html", state=state, title=STATE_TITLES[state], **dates
+    title = STATE_TITLES[state]
+    unsent = survey.closed_unsent
+    if unsent:
+        title = "This survey closed before you sent your answers"
+    token = (request.view_args or {}).get("token", "")
+    page = _render(
+        "participate/state.html",
+        survey,
+        state=state,
+        title=title,
+        closed_unsent=unsent,
+        terms=_terms(survey) if unsent else None,
+        token=token,
+        **dates,
     )
     return page, status
 
@@ -103,13 +132,13 @@ def _form_token(token: str) -> str:
 
 
 def _refuse_forgery(token: str) -> None:
-    """Roll back and answer 400 unless the POST carries link ``token``'s form token."""
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+    """Answer 400 unless the POST carries link ``token``'s form token (raised inside
+    :func:`surveys.locked`, which then rolls back)."""
+    if not current_app.config["WTF_CSRF_ENABLED"]:
         return
     sent = request.form.get("csrf_token")
     if is_survey_form_token(sent, token, current_app.config["SECRET_KEY"]):
         return
-    db.session.rollback()
     raise CSRFError("The survey form token is missing or does not belong to this link.")
 
 
@@ -143,8 +172,9 @@ def _render_consent(
     survey: surveys.Survey, form: ConsentForm, token: str, status: int = 200
 ) -> ResponseReturnValue:
     return (
-        render_template(
+        _render(
             "participate/consent.html",
+            survey,
             form=form,
             token=token,
             form_token=_form_token(token),
@@ -152,6 +182,7 @@ def _render_consent(
             item_count=rated_item_count(survey.pages),
             minutes=estimated_minutes(survey.pages),
             min_cell=current_app.config["MIN_CELL"],
+            terms=_terms(survey),
         ),
         status,
     )
@@ -165,17 +196,15 @@ def consent(token: str) -> ResponseReturnValue:
         if not survey.open:
             return _state_page(survey)
         return _render_consent(survey, ConsentForm(data={"agree": survey.consented}), token)
-    survey = surveys.find_for_update(db.session, token)
-    if not survey.open:
-        db.session.rollback()
-        return _state_page(survey, posting=True)
-    _refuse_forgery(token)
-    form = ConsentForm()
-    if not form.validate():
-        db.session.rollback()
-        return _render_consent(survey, form, token, INVALID_STATUS)
-    surveys.give_consent(db.session, survey)
-    return _redirect("participate.page", token, number=survey.resume_page)
+    with surveys.locked(db.session, token) as survey:
+        if not survey.open:
+            return _state_page(survey, posting=True)
+        _refuse_forgery(token)
+        form = ConsentForm()
+        if not form.validate():
+            return _render_consent(survey, form, token, INVALID_STATUS)
+        surveys.give_consent(db.session, survey)
+        return _redirect("participate.page", token, number=survey.resume_page)
 
 
 def _render_page(
@@ -188,9 +217,9 @@ def _render_page(
     unanswered: bool = False,
 ) -> ResponseReturnValue:
     return (
-        render_template(
+        _render(
             "participate/page.html",
-            survey=survey,
+            survey,
             page=page,
             total=len(survey.pages),
             form=form,
@@ -199,6 +228,7 @@ def _render_page(
             form_token=_form_token(token),
             team_name=survey.team_name,
             prefer_not=PREFER_NOT,
+            none_of_these=NONE_OF_THESE,
             unanswered=unanswered,
         ),
         status,
@@ -209,28 +239,44 @@ def _alters(survey: surveys.Survey, page: Page) -> list[surveys.Alter]:
     return surveys.alters(db.session, survey) if page.kind == "network" else []
 
 
-@bp.route("/s/<token>/page/<int:number>", methods=["GET", "POST"])
-def page(token: str, number: int) -> ResponseReturnValue:
-    """One page of the questionnaire: show it (answers saved so far filled in) or save it."""
-    posting = request.method == "POST"
-    survey = (surveys.find_for_update if posting else surveys.find)(db.session, token)
+def _current_page(survey: surveys.Survey, number: int) -> Page:
+    """Page ``number`` of the link's questionnaire (404 if it has none)."""
+    current = survey.page(number)
+    if current is None:
+        abort(404)
+    return current
+
+
+def _refusal(
+    survey: surveys.Survey, token: str, number: int, *, posting: bool
+) -> ResponseReturnValue | None:
+    """Why page ``number`` of the link cannot be shown or saved now (None: it can)."""
     if not survey.open:
-        db.session.rollback()
         return _state_page(survey, posting=posting)
     if posting:
         _refuse_forgery(token)
-    current = survey.page(number)
-    if current is None:
-        db.session.rollback()
-        abort(404)
+    _current_page(survey, number)
     if not survey.consented:
-        db.session.rollback()
         return _redirect("participate.consent", token)
     if not survey.may_open(number):
-        db.session.rollback()
         return _redirect("participate.page", token, number=survey.resume_page)
-    if posting:
-        return _save(survey, current, token)
+    return None
+
+
+@bp.route("/s/<token>/page/<int:number>", methods=["GET", "POST"])
+def page(token: str, number: int) -> ResponseReturnValue:
+    """One page of the questionnaire: show it (answers saved so far filled in) or save it."""
+    if request.method == "POST":
+        with surveys.locked(db.session, token) as survey:
+            refusal = _refusal(survey, token, number, posting=True)
+            if refusal is not None:
+                return refusal
+            return _save(survey, _current_page(survey, number), token)
+    survey = surveys.find(db.session, token)
+    refusal = _refusal(survey, token, number, posting=False)
+    if refusal is not None:
+        return refusal
+    current = _current_page(survey, number)
     stored = surveys.stored_answers(db.session, survey, current)
     form = page_form(current, alters=_alters(survey, current), data=initial_data(current, stored))
     # sent back here from a submit that found this page incomplete (a query flag, not a flash
@@ -240,7 +286,7 @@ def page(token: str, number: int) -> ResponseReturnValue:
 
 
 def _save(survey: surveys.Survey, current: Page, token: str) -> ResponseReturnValue:
-    """Validate and store a page submit (inside the write transaction of ``survey``)."""
+    """Validate and store a page submit (inside :func:`surveys.locked`)."""
     forward = request.form.get("action", "next") != "back"
     form = page_form(
         current,
@@ -251,7 +297,6 @@ def _save(survey: surveys.Survey, current: Page, token: str) -> ResponseReturnVa
     valid = form.validate()
     valid = form.validate_keys(request.form) and valid
     if not valid:
-        db.session.rollback()
         return _render_page(survey, current, form, token, INVALID_STATUS)
     answers = page_answers(form)
     try:
@@ -282,4 +327,78 @@ def thanks(token: str) -> ResponseReturnValue:
         return _state_page(survey)
     if survey.state != "submitted":
         return _redirect("participate.entry", token)
-    return render_template("participate/thanks.html", team_name=survey.team_name)
+    return _render(
+        "participate/thanks.html",
+        survey,
+        team_name=survey.team_name,
+        token=token,
+        terms=_terms(survey),
+    )
+
+
+# --- withdrawal and the team's results (docs/architecture.md#privacy) -------------------------
+
+
+def _terms(survey: surveys.Survey) -> erasure.DataTerms | None:
+    """The link's study's retention period and whether it shares results with team members."""
+    if survey.invitation is None:
+        return None
+    days = int(current_app.config["RETENTION_DAYS"])
+    return erasure.data_terms(db.session, survey.invitation.team_id, days)
+
+
+@bp.route("/s/<token>/withdraw", methods=["GET", "POST"])
+def withdraw(token: str) -> ResponseReturnValue:
+    """Withdraw from the study: what it does, then (on POST) every trace of the person deleted.
+
+    Any of the person's links works, whatever its wave's state (an old invitation e-mail
+    too); no sign-in, the link is the credential, and the form carries its link-bound token.
+    """
+    if request.method == "POST":
+        with surveys.locked(db.session, token) as survey:
+            if survey.invitation is None:
+                return _state_page(survey, posting=True)
+            _refuse_forgery(token)
+            surveys.withdraw(db.session, survey)
+            return _render("participate/withdrawn.html", survey)
+    survey = surveys.find(db.session, token)
+    if survey.invitation is None:
+        return _state_page(survey)
+    return _render(
+        "participate/withdraw.html",
+        survey,
+        token=token,
+        form_token=_form_token(token),
+        team_name=survey.team_name,
+        terms=_terms(survey),
+    )
+
+
+@bp.get("/s/<token>/results")
+def results(token: str) -> ResponseReturnValue:
+    """The team's released results, as the team's managers see them, for the link's holder."""
+    survey = surveys.find(db.session, token)
+    if survey.invitation is None:
+        return _state_page(survey)
+    settings = dashboard.settings_from_config(current_app.config)
+    found = dashboard.team_results(
+        db.session, survey.invitation.team_id, settings=settings, later=in_thread
+    )
+    if found is None:
+        return _state_page(surveys.Survey("unknown"))
+    if not found.shared:
+        return _render("participate/results.html", survey, shared=False, page=None), 404
+    if found.page is None:  # being prepared in the background: the page reloads itself
+        retry_after = int(current_app.config["DASHBOARD_RETRY_AFTER_SECONDS"])
+        page = _render(
+            "participate/results.html", survey, shared=True, page=None, retry_after=retry_after
+        )
+        return page, 503, {"Retry-After": str(retry_after)}
+    return _render(
+        "participate/results.html",
+        survey,
+        shared=True,
+        page=found.page,
+        token=token,
+        team_name=survey.team_name,
+    )

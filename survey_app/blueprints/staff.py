@@ -1,15 +1,17 @@
-"""The guard every staff blueprint shares: sign-in required, 403 for role, 404 for scope."""
+"""What every staff blueprint shares: the guard (sign-in, 403, 404) and showing a form's problems."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response
 
 from survey_app.errors import render_error
 from survey_app.extensions import login_manager
 from survey_app.services import authorisation as authz
+from survey_app.services.errors import ServiceError
 
 
 def require_sign_in() -> Response | None:
@@ -81,3 +83,36 @@ def guard_staff_blueprint(bp: Blueprint) -> Blueprint:
     bp.register_error_handler(authz.AccessDeniedError, access_denied)
     bp.register_error_handler(authz.NotInScopeError, not_in_scope)
     return bp
+
+
+def form_problems(form: FlaskForm) -> list[str]:
+    """Every field error of a submitted form, for the error summary."""
+    return [message for errors in form.errors.values() for message in errors]
+
+
+def attach_problems(form: FlaskForm, error: ServiceError) -> list[str]:
+    """Show each of a service's problems at its field of ``form``; returns the other messages.
+
+    A problem whose ``field`` names a field of ``form`` is appended to that field's errors (the
+    field macro shows it beside the input); the messages of the problems about no field of the
+    form (or the request as a whole) are returned, in order.
+    """
+    others: list[str] = []
+    for name, message in error.problems:
+        field = form._fields.get(name) if name is not None else None
+        if field is None:
+            others.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    return others
+
+
+def problems_of(error: ServiceError, form: FlaskForm | None = None) -> list[str]:
+    """Every message of a service's problems, for the error summary, in the service's order.
+
+    With ``form``, each problem about one of its fields is also shown at that field
+    (:func:`attach_problems`).
+    """
+    if form is not None:
+        attach_problems(form, error)
+    return error.messages

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey_app import migrate
-from survey_app.commands.runtime import app_for
+from survey_app.commands.runtime import app_for, database_error
 from survey_app.extensions import db
 
 
@@ -24,6 +25,8 @@ def init_db(ctx: click.Context) -> None:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
         after = migrate.current_revision(engine)
+    except SQLAlchemyError as error:  # one line, not a traceback; exit status 1
+        raise database_error(engine, error) from None
     finally:
         engine.dispose()
     where = engine.url.render_as_string(hide_password=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import secrets
 import time
@@ -14,22 +13,25 @@ import click
 from flask import Flask
 
 from analysis.bundle import Bundle, write_bundle
+from analysis.csv_cells import write_csv_rows
 from analysis.pipeline import analyse_bundle, write_results
-from analysis.simulate import simulate_study
 from reports import write_report
+from reports.labels import counts_text, verdict_counts
 from survey_app import migrate
 from survey_app.commands.runtime import app_for
 from survey_app.commands.server import run_server, server_options
 from survey_app.extensions import db
 from survey_app.models import utcnow
 from survey_app.services.demo import (
+    DEMO_STUDY,
     STAFF,
     DemoLink,
     find_demo,
     load_demo,
     open_links,
+    refresh_demo,
     remove_demo,
-    set_staff_passwords,
+    simulate_demo,
 )
 from survey_app.services.export import export_bundle
 
@@ -39,10 +41,11 @@ def _say(message: str, started: float) -> None:
 
 
 def _write_links(path: Path, links: list[DemoLink]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["member", "team", "wave", "url"])
-        writer.writerows((link.member, link.team, link.wave, link.url) for link in links)
+    write_csv_rows(
+        path,
+        ["member", "team", "wave", "url"],
+        ((link.member, link.team, link.wave, link.url) for link in links),
+    )
 
 
 def _load_or_reuse(
@@ -57,12 +60,11 @@ def _load_or_reuse(
         session = db.session
         if reset:
             remove_demo(session)
-            session.commit()
             _say("removed the previous demo study", started)
         study = find_demo(session)
         if study is None:
-            _say(f"simulating {teams} teams x 6 waves (seed {seed})", started)
-            simulated = simulate_study(teams=teams, members=10, waves=6, seed=seed)
+            _say(f"simulating {teams} teams x 6 waves, cop-health version 2 (seed {seed})", started)
+            simulated = simulate_demo(teams, seed)
             password = chosen or secrets.token_urlsafe(9)
             passwords = {role: password for role in STAFF}
             load_demo(
@@ -72,14 +74,12 @@ def _load_or_reuse(
                 passwords=passwords,
                 secret_key=secret_key,
                 seed=seed,
-            )
-            session.commit()
+            )  # @transactional: committed
             _say("loaded the demo study into the database", started)
         else:
             _say("reusing the demo study already in the database (--reset starts over)", started)
+            refresh_demo(session, chosen)
             if chosen:
-                set_staff_passwords(session, chosen)
-                session.commit()
                 passwords = {role: chosen for role in STAFF}
         study = find_demo(session)
         if study is None:  # pragma: no cover - just loaded or found
@@ -123,8 +123,9 @@ def demo(
     port: int,
     workers: int,
 ) -> None:
-    """Load a simulated CLAHRC study (eight teams, six waves, the last one open) into the
-    database, export its bundle, analyse it, write the evaluator report, and serve the app.
+    """Load a simulated CLAHRC study (eight teams, six waves of cop-health version 2, the last one
+    open) into the database, export its bundle, analyse it, write the evaluator report (with
+    all seven CLAHRC propositions tested), and serve the app.
 
     Staff logins admin@, evaluator@ and manager@example.org use COPKIT_DEMO_PASSWORD, or a
     generated password printed once. Re-running reuses the loaded demo; --reset starts over.
@@ -149,14 +150,13 @@ def demo(
     results = analyse_bundle(bundle, progress=lambda step, done, total: None)
     write_results(results, out_dir / "results")
     _say(f"analysed it into {out_dir / 'results'}", started)
-    write_report(results, out_dir / "report.html")
+    write_report(results, out_dir / "report.html", study=DEMO_STUDY)
     _say(f"wrote the evaluator report {out_dir / 'report.html'}", started)
     _write_links(out_dir / "invitations.csv", links)
-    verdicts = results.formation["verdict"].value_counts()
     click.echo("")
     click.echo(
         f"copkit demo: {len(bundle.teams)} teams, {len(bundle.waves)} waves "
-        f"(wave {bundle.waves[-1]} open), " + ", ".join(f"{n} {v}" for v, n in verdicts.items())
+        f"(wave {bundle.waves[-1]} open): " + counts_text(verdict_counts(results.verdicts))
     )
     click.echo(f"  report:      {out_dir / 'report.html'}")
     click.echo(f"  survey links for the open wave: {out_dir / 'invitations.csv'} ({len(links)})")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from analysis.exports import EXPORT_FORMATS
-from survey_app.commands.runtime import app_for
+from survey_app.commands.runtime import app_for, refusal
 from survey_app.extensions import db
 from survey_app.services import export as export_service
 from survey_app.services.audit import CLI_ACTOR
@@ -55,8 +55,7 @@ def export(ctx: click.Context, study_name: str | None, fmt: str, out: Path) -> N
                 study = export_service.find_study(session, study_name)
                 done = export_service.write_study_export(session, study, fmt, out, actor=CLI_ACTOR)
             except ServiceError as error:
-                session.rollback()
-                raise click.ClickException(str(error)) from None
+                raise click.ClickException(refusal(error)) from None
             click.echo(
                 f'exported study "{done.study_name}" as {fmt}: {done.responses} responses '
                 f"from {done.respondents} respondents in {len(done.bundle.teams)} teams over "

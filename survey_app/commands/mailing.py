@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from survey_app.commands.runtime import app_for, require_study, require_wave
+from survey_app.commands.runtime import app_for, refusal, require_study, require_wave
 from survey_app.extensions import db
-from survey_app.services import invitations
+from survey_app.services import invitations, mail_readiness
 from survey_app.services.audit import Actor
-from survey_app.services.mailer import SmtpMailer, SmtpSettings
+from survey_app.services.errors import ServiceError
+from survey_app.services.mailer import SmtpMailer
 
 FAILED_EXIT = 1
 
@@ -17,13 +18,12 @@ def _run(ctx: click.Context, study_name: str, number: int, kind: invitations.Kin
     app = app_for(ctx)
     try:
         with app.app_context():
-            try:
-                settings = invitations.MailingSettings.from_config(app.config)
-                smtp = SmtpSettings.from_config(app.config)
-            except ValueError as error:
-                raise click.ClickException(str(error)) from None
             study = require_study(db.session, study_name)
             wave = require_wave(db.session, study, number)
+            try:
+                smtp, settings = mail_readiness.settings_for(app.config, study)
+            except ServiceError as error:
+                raise click.ClickException(refusal(error, "nothing was sent")) from None
             send = (
                 invitations.send_invitations if kind == "invitation" else invitations.send_reminders
             )
@@ -49,7 +49,9 @@ def send_invitations(ctx: click.Context, study_name: str, number: int) -> None:
 
     Invitations are created first for every current member of every team. Each invitation is
     sent once; failed sends are recorded and retried on the next run (exit status 1 when any
-    failed). Nothing is sent unless the wave is open. Mail goes through COPKIT_SMTP_HOST,
+    failed). Nothing is sent unless the wave is open, nor while the sender COPKIT_MAIL_FROM is
+    still copkit's default or the study has no contact address (its participant information,
+    else COPKIT_HELP_EMAIL). Mail goes through COPKIT_SMTP_HOST,
     COPKIT_SMTP_PORT, COPKIT_SMTP_USER, COPKIT_SMTP_PASSWORD, COPKIT_SMTP_STARTTLS, from
     COPKIT_MAIL_FROM, with links under COPKIT_BASE_URL.
     """

@@ -5,38 +5,103 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from flask import Flask
 
 from analysis.bundle import Bundle, BundleError, read_bundle
+from analysis.ddf import DDF_METHODS
+from analysis.multiplicity import ADJUSTMENTS
 from analysis.pipeline import analyse_bundle
 from reports import write_report
+from reports.pdf import html_to_pdf
 from survey_app.commands.progress import step_printer
-from survey_app.commands.runtime import app_for
+from survey_app.commands.runtime import app_for, refusal
 from survey_app.extensions import db
-from survey_app.services.audit import CLI_ACTOR, record
+from survey_app.services import dashboard
+from survey_app.services.audit import CLI_ACTOR
 from survey_app.services.errors import ServiceError
-from survey_app.services.export import export_bundle, find_study
+from survey_app.services.export import export_bundle, find_study, record_report
 
 
-def _bundle_from_study(app: Flask, name: str) -> Bundle:
+def _bundle_from_study(app: Flask, name: str) -> tuple[Bundle, str]:
     with app.app_context():
         session = db.session
         try:
             study = find_study(session, name or None)
         except ServiceError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(refusal(exc)) from exc
         bundle = export_bundle(session, study)
-        record(
-            session,
-            "study.report",
-            actor=CLI_ACTOR,
-            study_id=study.id,
-            object_type="study",
-            object_id=study.id,
-            detail={"waves": bundle.waves},
+        record_report(session, study, {"waves": bundle.waves}, actor=CLI_ACTOR)
+        return bundle, study.name
+
+
+def _write_released_brief(
+    app: Flask, name: str, teams: tuple[str, ...], min_cell: int | None, out_path: Path
+) -> None:
+    """A study's manager brief: its release in force (what the dashboards show), audited."""
+    configured = int(app.config["MIN_CELL"])
+    if min_cell is not None and min_cell != configured:
+        raise click.BadParameter(
+            f"a study's manager brief is its release, made with COPKIT_MIN_CELL ({configured})",
+            param_hint="--min-cell",
         )
-        session.commit()
-        return bundle
+    try:
+        with app.app_context():
+            session = db.session
+            try:
+                study = find_study(session, name or None)
+                settings = dashboard.settings_from_config(app.config)
+                html = dashboard.released_brief(session, study, list(teams), settings=settings)
+            except ServiceError as exc:
+                raise click.ClickException(refusal(exc)) from exc
+            record_report(
+                session,
+                study,
+                {"audience": "manager", "teams": list(teams), "via": "release"},
+                actor=CLI_ACTOR,
+            )
+    finally:
+        db.dispose(app)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if out_path.suffix.lower() == ".pdf":
+        out_path.write_bytes(html_to_pdf(html))
+    else:
+        out_path.write_text(html, encoding="utf-8")
+    click.echo(f"manager report (the released figures) written to {out_path}")
+
+
+_ANALYSIS_OPTIONS = (
+    ("criteria", "--criteria"),
+    ("adjust", "--adjust"),
+    ("include_open_waves", "--include-open-waves"),
+    ("title", "--title"),
+    ("ddf", "--ddf"),
+    ("jobs", "--jobs"),
+)
+"""Options of a fresh analysis (or of the evaluator report) that a study's release never uses."""
+
+
+def _refuse_analysis_options(ctx: click.Context) -> None:
+    """Refuse options a study's manager brief would silently ignore.
+
+    A study's manager brief is its release: the closed waves' figures its managers'
+    dashboards show, judged by the study's formation criteria (analysis/formation.yaml) and
+    checked against every earlier release. Judging it again with other options would publish
+    figures the dashboards do not show, so those options are refused rather than ignored.
+    """
+    given = [
+        flag
+        for name, flag in _ANALYSIS_OPTIONS
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+    ]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)} cannot be used for a study's manager brief and would be "
+            "ignored: the brief is the study's release (the closed waves' figures its "
+            "managers' dashboards show, judged by the default formation criteria and checked "
+            "against every earlier release). To judge the data differently, export the study "
+            "(copkit export --format bundle) and run copkit report on the bundle."
+        )
 
 
 @click.command("report")
@@ -69,6 +134,42 @@ def _bundle_from_study(app: Flask, name: str) -> Bundle:
     "(default COPKIT_MIN_CELL, 5).",
 )
 @click.option("--title", default=None, help="Title of the evaluator report.")
+@click.option(
+    "--criteria",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML file overriding formation thresholds (see analysis/formation.yaml); the "
+    "verdicts, the evidence marked and the brief's wording follow it.",
+)
+@click.option(
+    "--adjust",
+    type=click.Choice(ADJUSTMENTS),
+    default="holm",
+    show_default=True,
+    help="Multiplicity control of per-team claims (a team's rise, knowledge sticking inside "
+    "professions) across teams x scales: Holm, Benjamini-Hochberg, or none.",
+)
+@click.option(
+    "--include-open-waves",
+    is_flag=True,
+    help="Also analyse waves still open (their figures will change); every page then says so.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, None),
+    default=1,
+    show_default=True,
+    help="Evaluator report: processes drawing its figures at once (each holds its figures' "
+    "memory); the report is the same whatever the number.",
+)
+@click.option(
+    "--ddf",
+    type=click.Choice(DDF_METHODS),
+    default="satterthwaite",
+    show_default=True,
+    help="Denominator degrees of freedom of the growth models' t tests and intervals "
+    "(Satterthwaite as lmerTest, Kenward-Roger as pbkrtest, or Wald z), as copkit analyse; "
+    "the report names the method beside every interval and p it takes from them.",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -78,13 +179,20 @@ def report(
     teams: tuple[str, ...],
     min_cell: int | None,
     title: str | None,
+    criteria: Path | None,
+    adjust: str,
+    include_open_waves: bool,
+    jobs: int,
+    ddf: str,
 ) -> None:
     """Write the evaluator report or a manager brief as self-contained HTML or PDF.
 
     SOURCE is a study bundle (folder or .zip) or the name of a study in the database (it may
     be left out when the database holds one study). Manager briefs show aggregates only and
     suppress every figure resting on fewer than --min-cell respondents, including figures
-    that could be recovered by subtracting two others.
+    that could be recovered by subtracting two others. A study's manager brief is its release
+    (the closed waves' figures its managers' dashboards show, checked against every earlier
+    release), never a fresh analysis of the live data.
     """
     if out_path.suffix.lower() not in {".html", ".htm", ".pdf"}:
         raise click.BadParameter("must end in .html or .pdf", param_hint="--out")
@@ -93,11 +201,15 @@ def report(
             "a manager brief is for named teams: give --team", param_hint="--team"
         )
     app = app_for(ctx)
+    if audience == "manager" and not (source and Path(source).exists()):
+        _refuse_analysis_options(ctx)
+        _write_released_brief(app, source, teams, min_cell, out_path)
+        return
     try:
         if source and Path(source).exists():
-            bundle = read_bundle(source)
+            bundle, study = read_bundle(source), None
         else:
-            bundle = _bundle_from_study(app, source)
+            bundle, study = _bundle_from_study(app, source)
     except BundleError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -108,14 +220,27 @@ def report(
             f"unknown team(s) {', '.join(unknown)} (teams: {', '.join(bundle.teams)})",
             param_hint="--team",
         )
-    results = analyse_bundle(bundle, progress=step_printer("analyse"))
+    try:
+        results = analyse_bundle(
+            bundle,
+            criteria=criteria,
+            include_open_waves=include_open_waves,
+            adjust=adjust,
+            ddf=ddf,
+            progress=step_printer("analyse"),
+        )
+    except ValueError as exc:
+        raise click.ClickException(f"{criteria}: {exc}" if criteria else str(exc)) from exc
     write_report(
         results,
         out_path,
         audience=audience,
         team=list(teams) or None,
         min_cell=min_cell or int(app.config["MIN_CELL"]),
+        study=study,
         title=title,
         progress=step_printer("report") if audience == "evaluator" else None,
+        pdf_progress=step_printer("pdf") if out_path.suffix.lower() == ".pdf" else None,
+        jobs=jobs,
     )
     click.echo(f"{audience} report written to {out_path}")

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from survey_app.commands.runtime import app_for
+from survey_app.commands.runtime import app_for, refusal
 from survey_app.extensions import db
 from survey_app.services import roster_import
 from survey_app.services.audit import Actor
 from survey_app.services.errors import ServiceError
 from survey_app.services.roster_import import RosterError
 from survey_app.services.study_setup import find_study
-from survey_app.services.transactions import write_transaction
 
 REJECTED_EXIT = 1
 
@@ -35,21 +34,19 @@ def import_roster(ctx: click.Context, file: Path, study_name: str) -> None:
     try:
         with app.app_context():
             try:
-                with write_transaction(db.session):
-                    summary = roster_import.import_roster(db.session, study_name, data, Actor.cli())
-            except RosterError as error:
-                with write_transaction(db.session):
-                    roster_import.record_rejection(
-                        db.session,
-                        find_study(db.session, study_name),
-                        study_name,
-                        error,
-                        Actor.cli(),
-                    )
+                summary = roster_import.import_roster(db.session, study_name, data, Actor.cli())
+            except RosterError as error:  # @transactional: nothing was imported
+                roster_import.record_rejection(
+                    db.session,
+                    find_study(db.session, study_name),
+                    study_name,
+                    error,
+                    Actor.cli(),
+                )
                 click.echo(f"{file}: {error}", err=True)
                 raise SystemExit(REJECTED_EXIT) from None
             except ServiceError as error:
-                raise click.ClickException(str(error)) from None
+                raise click.ClickException(refusal(error)) from None
             click.echo(summary.describe())
     finally:
         db.dispose(app)

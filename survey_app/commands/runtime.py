@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from survey_app.extensions import db
@@ -49,7 +51,7 @@ def database_session(ctx: click.Context, *, write: bool) -> Iterator[tuple[Flask
     Raises
     ------
     click.ClickException
-        For a :class:`ServiceError` raised in the block (its message, exit status 1).
+        For a :class:`ServiceError` raised in the block (its problems, one a line, exit status 1).
     """
     app = app_for(ctx)
     try:
@@ -60,11 +62,38 @@ def database_session(ctx: click.Context, *, write: bool) -> Iterator[tuple[Flask
                         yield app, db.session
                 else:
                     yield app, db.session
-            except ServiceError as error:
-                db.session.rollback()
-                raise click.ClickException(str(error)) from None
+            except ServiceError as error:  # rolled back by its transaction (or the service's)
+                raise click.ClickException(refusal(error)) from None
     finally:
         db.dispose(app)
+
+
+def refusal(error: ServiceError, about: str | None = None) -> str:
+    """A refused request as the CLI prints it: one problem per line, ``field: message``.
+
+    A problem about the request as a whole (no field) is its message alone. ``about`` (``study
+    "GM CLAHRC"``) leads a single problem on its line, or stands on a line of its own above
+    several, so each problem can be read (and grepped) alone.
+
+    Examples
+    --------
+    >>> print(refusal(ServiceError("the study already has a wave 1", field="number")))
+    number: the study already has a wave 1
+    >>> print(refusal(ServiceError([("closes", "the wave must close after it opens"),
+    ...                             (None, "the study is closed")]), 'study "A"'))
+    study "A":
+    closes: the wave must close after it opens
+    the study is closed
+    """
+    lines = [
+        f"{problem.field}: {problem.message}" if problem.field else problem.message
+        for problem in error.problems
+    ]
+    if about is None:
+        return "\n".join(lines)
+    if len(lines) == 1:
+        return f"{about}: {lines[0]}"
+    return "\n".join([f"{about}:", *lines])
 
 
 def require_study(session: Session, name: str) -> Study:
@@ -95,9 +124,24 @@ def study_zone(app: Flask) -> ZoneInfo:
 def refused_in(study: Study) -> Iterator[None]:
     """Turn a :class:`ServiceError` of the block into a ClickException naming the study.
 
-    The service's own message is kept: ``study "GM CLAHRC": the study already has a wave 1``.
+    The service's own problems are kept (:func:`refusal`): ``study "GM CLAHRC": number: the
+    study already has a wave 1``.
     """
     try:
         yield
     except ServiceError as error:
-        raise click.ClickException(f'study "{study.name}": {error}') from None
+        raise click.ClickException(refusal(error, f'study "{study.name}"')) from None
+
+
+def database_error(engine: Engine, error: SQLAlchemyError) -> click.ClickException:
+    """A one-line error (exit status 1) for a database the command could not use.
+
+    Names the database (password hidden) and the first line of the driver's message, instead of
+    a traceback: ``cannot use the database postgresql+psycopg://copkit:***@db/copkit:
+    connection failed: ... Connection refused``.
+    """
+    where = engine.url.render_as_string(hide_password=True)
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(cause).__name__
+    return click.ClickException(f"cannot use the database {where}: {reason}")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
+import ctypes
+import errno
+import os
+import signal
+import socket
+import sys
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -11,27 +18,21 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from sqlalchemy.exc import SQLAlchemyError
 
-from survey_app import migrate
-from survey_app.commands.runtime import app_for
+from survey_app import log_redaction, migrate
+from survey_app.commands.runtime import app_for, database_error
 from survey_app.extensions import db
-
-_SURVEY_LINK = re.compile(r"(/s/)[^/?#\s]+")
-
-
-def redact_tokens(text: str) -> str:
-    """Replace the token of every survey link (``/s/<token>``) in ``text``; links are credentials.
-
-    Examples
-    --------
-    >>> redact_tokens("GET /s/Zk3q-9x/page/2?x=1 HTTP/1.1")
-    'GET /s/[token]/page/2?x=1 HTTP/1.1'
-    """
-    return _SURVEY_LINK.sub(r"\1[token]", text)
+from survey_app.log_redaction import redact_tokens
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger, with survey-link tokens removed from the access log."""
+    """gunicorn's logger, with link tokens removed from the access log and the error log."""
+
+    def setup(self, cfg: Any) -> None:
+        """Set gunicorn's handlers up, then filter every record of both logs."""
+        super().setup(cfg)
+        log_redaction.install([self.error_log, self.access_log])
 
     def atoms(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
@@ -68,8 +69,90 @@ class CopkitServer(BaseApplication):
         return app
 
 
-def run_server(config: dict[str, Any] | None, *, host: str, port: int, workers: int) -> None:
-    """Run the app under gunicorn in this process until stopped; ``config`` overrides settings."""
+PR_SET_PDEATHSIG = 1
+"""Linux prctl(2) option: the signal a process receives when its parent dies."""
+PORT_WAIT_SECONDS = 30
+"""How long ``copkit serve`` waits for its port to come free before giving up."""
+
+
+def exit_with_master(server: Any, worker: Any) -> None:
+    """gunicorn ``post_fork`` hook: a worker gets SIGTERM as soon as its master dies.
+
+    A master killed with ``kill -9`` cannot stop its workers, which then keep the listening
+    socket (and answer on it) until they notice, up to half of gunicorn's ``timeout`` later: a
+    server restarted within those 30 seconds failed with "Address already in use". With the
+    parent-death signal (Linux) the kernel tells the workers at once; each finishes the request
+    it is serving and exits, which closes the socket. Elsewhere nothing changes (the restart
+    waits for the port, see :func:`wait_for_port`).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != server.pid:  # the master died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` as gunicorn does (SO_REUSEADDR) fails: someone listens."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except socket.gaierror:
+        return False  # gunicorn will say what is wrong with the address
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
+
+
+def wait_for_port(host: str, port: int, seconds: float) -> None:
+    """Wait until ``host:port`` can be bound, saying so; ClickException after ``seconds``.
+
+    The address is bound with SO_REUSEADDR (as gunicorn binds it), so connections of a stopped
+    server in TIME_WAIT do not count; only a process still listening there does, such as the
+    workers of a master that was killed a moment ago (they leave within seconds, see
+    :func:`exit_with_master`). SO_REUSEPORT is not used: it would let a second server, or
+    those orphaned workers, share the port silently.
+    """
+    if not _port_in_use(host, port):
+        return
+    click.echo(
+        f"copkit: port {port} on {host} is in use (a server that was just stopped may still be "
+        f"closing); waiting up to {seconds:.0f} s for it",
+        err=True,
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if not _port_in_use(host, port):
+            click.echo(f"copkit: port {port} is free", err=True)
+            return
+    raise click.ClickException(
+        f"port {port} on {host} is still in use after {seconds:.0f} s: another program is "
+        "listening there (choose another --port, or stop it)"
+    )
+
+
+def run_server(
+    config: dict[str, Any] | None,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    port_wait: float = PORT_WAIT_SECONDS,
+) -> None:
+    """Run the app under gunicorn in this process until stopped; ``config`` overrides settings.
+
+    Waits (at most ``port_wait`` seconds) for the port first, and arms each worker to exit
+    when the master dies (:func:`exit_with_master`).
+    """
+    wait_for_port(host, port, port_wait)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -80,6 +163,7 @@ def run_server(config: dict[str, Any] | None, *, host: str, port: int, workers: 
         "timeout": 60,
         "graceful_timeout": 10,
         "proc_name": "copkit",
+        "post_fork": exit_with_master,
         # gunicorn >= 25 opens a control socket in ~/.gunicorn; several servers on one
         # machine would fight over it, and copkit does not use it.
         "control_socket_disable": True,
@@ -128,6 +212,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     engine = db.engine_for(app)
     try:
         revision = migrate.current_revision(engine)
+    except SQLAlchemyError as error:  # one line, not a traceback; exit status 1
+        raise database_error(engine, error) from None
     finally:
         engine.dispose()
     if revision is None:

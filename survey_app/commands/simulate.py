@@ -7,6 +7,11 @@ from pathlib import Path
 import click
 
 from analysis.simulate import simulate_study, write_simulated_study
+from analysis.simulate_mechanisms import Mechanisms
+from instruments import available, load
+
+_COP_HEALTH = "cop-health"
+_VERSIONS = [str(version) for name, version in available() if name == _COP_HEALTH]
 
 
 @click.command("simulate")
@@ -40,20 +45,119 @@ from analysis.simulate import simulate_study, write_simulated_study
     help="Level change of practice scores after an intervention (scale points).",
 )
 @click.option(
+    "--instrument-version",
+    default="1",
+    show_default=True,
+    type=click.Choice(_VERSIONS),
+    help="cop-health version the simulated members answer (2 adds interconnection, "
+    "value creation and roster roles).",
+)
+@click.option(
+    "--interconnection",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Proposition 5: practice growth per wave per SD of team interconnection (0: off).",
+)
+@click.option(
+    "--identification-damping",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Proposition 4: slower growth of collaborative identification per point of "
+    "professional identification (0: off).",
+)
+@click.option(
+    "--span",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Proposition 6: slower practice growth per organisation spanned beyond the mean (0: off).",
+)
+@click.option(
+    "--brokers",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Proposition 7: probability that the KTA names each colleague of another profession "
+    "(0: off).",
+)
+@click.option(
+    "--enclaves",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, None),
+    help="Proposition 1: SD (scale points) of profession effects within teams on practice and "
+    "collaborative identification; cross-profession ties thinned to exp(-2 x this) (0: off).",
+)
+@click.option(
+    "--stickiness",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, None),
+    help="Proposition 2: log odds ratio by which knowledge ties crossing a professional or "
+    "organisational boundary are thinned (0: off).",
+)
+@click.option(
+    "--limited-control",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Proposition 3: probability that a team's intervention does not take (0: off, every "
+    "intervention has --effect; 1: none changes anything).",
+)
+@click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(path_type=Path),
     help="Bundle folder (or a path ending in .zip) to write.",
 )
-def simulate(teams: int, members: int, waves: int, seed: int, effect: float, out_dir: Path) -> None:
+def simulate(
+    teams: int,
+    members: int,
+    waves: int,
+    seed: int,
+    effect: float,
+    instrument_version: str,
+    interconnection: float,
+    identification_damping: float,
+    span: float,
+    brokers: float,
+    enclaves: float,
+    stickiness: float,
+    limited_control: float,
+    out_dir: Path,
+) -> None:
     """Simulate a CLAHRC-like study with known truth and write it as a study bundle.
 
     Teams are formed, forming, uniprofessional enclaves or not formed, some with staggered
     interventions; truth.csv beside the bundle files says which. Analyse it with
-    `copkit analyse OUT --out RESULTS` and compare the verdicts with truth.csv.
+    `copkit analyse OUT --out RESULTS` and compare the verdicts with truth.csv. The mechanism
+    options switch on the propositions' mechanisms (analysis/simulate_mechanisms.py); their
+    strengths and each team's values go to truth.csv.
     """
-    study = simulate_study(teams=teams, members=members, waves=waves, seed=seed, effect=effect)
+    try:
+        mechanisms = Mechanisms(
+            interconnection_effect=interconnection,
+            identification_damping=identification_damping,
+            span_effect=span,
+            broker_effect=brokers,
+            enclave_spread=enclaves,
+            knowledge_stickiness=stickiness,
+            limited_control=limited_control,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    study = simulate_study(
+        teams=teams,
+        members=members,
+        waves=waves,
+        seed=seed,
+        effect=effect,
+        instrument=load(_COP_HEALTH, int(instrument_version)),
+        mechanisms=mechanisms,
+    )
     path = write_simulated_study(study, out_dir)
     rows = len(study.bundle.responses)
     click.echo(f"simulated {teams} teams x {waves} waves ({rows} answers) into {path}")

@@ -213,5 +213,4 @@ def show_study(ctx: click.Context, name: str) -> None:
                 for i in sorted(interventions, key=lambda i: (i.started_on, i.id))
             ],
         )
-        session.rollback()
     click.echo("\n".join(lines))

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from survey_app.commands.runtime import app_for
+from survey_app.commands.runtime import app_for, refusal
 from survey_app.extensions import db
 from survey_app.models import ROLES
 from survey_app.services import accounts
@@ -26,7 +26,12 @@ def _read_password(from_stdin: bool) -> str:
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="The account's role.")
-@click.option("--study", "study_name", help="The study an evaluator or manager works on.")
+@click.option(
+    "--study",
+    "study_names",
+    multiple=True,
+    help="A study the evaluator or manager works on (repeat for several).",
+)
 @click.option(
     "--teams",
     "teams",
@@ -43,15 +48,16 @@ def create_user(
     ctx: click.Context,
     email: str,
     role: str,
-    study_name: str | None,
+    study_names: tuple[str, ...],
     teams: str,
     password_stdin: bool,
 ) -> None:
     """Create a staff account (admin, evaluator or manager).
 
-    Evaluators and managers need --study; managers also need --teams. The password is asked
-    for twice (or read with --password-stdin) and only its hash is stored. The creation is
-    written to the audit log.
+    Managers need --study and --teams; an evaluator may be given studies with --study (repeat
+    it for several) or none (they create their own). The password is asked for twice (or read
+    with --password-stdin) and only its hash is stored. The creation is written to the audit
+    log.
     """
     password = _read_password(password_stdin)
     team_names = [name.strip() for name in teams.split(",") if name.strip()]
@@ -64,15 +70,16 @@ def create_user(
                     email,
                     role,
                     password,
-                    study_name=study_name,
+                    study_names=list(study_names),
                     team_names=team_names,
                     actor=Actor.cli(),
-                )
-                db.session.commit()
+                )  # @transactional: committed, or rolled back when refused
             except ServiceError as error:
-                db.session.rollback()
-                raise click.ClickException(str(error)) from None
-            scope = f" for study {study_name!r}" if study_name else ""
+                raise click.ClickException(refusal(error)) from None
+            named = ", ".join(repr(name) for name in study_names)
+            scope = (
+                f" for {'studies' if len(study_names) > 1 else 'study'} {named}" if named else ""
+            )
             click.echo(f"Created {user.role} {user.email}{scope}.")
     finally:
         db.dispose(app)

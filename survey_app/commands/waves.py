@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, time
 
 import click
@@ -14,7 +15,7 @@ from survey_app.commands.runtime import (
     study_zone,
 )
 from survey_app.localtime import format_moment, to_utc
-from survey_app.services import waves
+from survey_app.services import dashboard, waves
 from survey_app.services.audit import Actor
 
 DAY_FORMAT = "%Y-%m-%d"
@@ -143,7 +144,9 @@ def close_wave(ctx: click.Context, study_name: str, number: int) -> None:
     """Close an open or scheduled wave now, before its closing time.
 
     Survey links of the wave stop working and no more reminders go out. Closing a wave that is
-    already closed is refused (exit status 1). The close is written to the audit log.
+    already closed is refused (exit status 1). The close is written to the audit log. Then the
+    study's evaluator and manager dashboards are computed and stored, so that the first person
+    to open them afterwards does not wait for the analysis.
     """
     with database_session(ctx, write=True) as (_, session):
         study = require_study(session, study_name)
@@ -151,4 +154,71 @@ def close_wave(ctx: click.Context, study_name: str, number: int) -> None:
         with refused_in(study):
             waves.close_early(session, wave, Actor.cli())
         done = f'Closed wave {wave.number} of study "{study.name}" early.'
+    click.echo(done)
+    with database_session(ctx, write=False) as (app, session):
+        study = require_study(session, study_name)
+        settings = dashboard.settings_from_config(app.config)
+        seconds = dashboard.prepare_dashboards(session, study, settings=settings)
+    click.echo(
+        "Dashboards prepared: "
+        + ", ".join(
+            f"{audience} {'being computed elsewhere' if math.isnan(t) else f'{t:.1f} s'}"
+            for audience, t in seconds.items()
+        )
+        + "."
+    )
+
+
+@click.command("edit-wave")
+@click.option("--study", "study_name", required=True, help="The study.")
+@click.option(
+    "--wave", "number", required=True, type=click.IntRange(min=1), help="The wave number."
+)
+@click.option(
+    "--opens",
+    type=LocalMoment(time(0, 0)),
+    help="The new opening time, in the study's time zone (a day alone: 00:00).",
+)
+@click.option(
+    "--closes",
+    type=LocalMoment(time(23, 59)),
+    help="The new closing time, in the study's time zone (a day alone: 23:59).",
+)
+@click.pass_context
+def edit_wave(
+    ctx: click.Context,
+    study_name: str,
+    number: int,
+    opens: datetime | None,
+    closes: datetime | None,
+) -> None:
+    """Move a wave's opening or closing time (as the admin wave page does).
+
+    A wave whose figures managers and team members have been shown cannot be reopened or
+    extended: a late answer would change figures they have seen, and the difference would
+    reveal it. That, like any other bad date, is refused with the reason (exit status 1) and
+    nothing changes. The change is written to the audit log.
+    """
+    if opens is None and closes is None:
+        raise click.UsageError("give --opens, --closes or both")
+    with database_session(ctx, write=True) as (app, session):
+        zone = study_zone(app)
+        study = require_study(session, study_name)
+        wave = require_wave(session, study, number)
+        details = waves.WaveDetails(
+            number=wave.number,
+            opens=wave.opens if opens is None else to_utc(opens, zone),
+            closes=wave.closes if closes is None else to_utc(closes, zone),
+            instrument_id=wave.instrument_id,
+            instrument_version=wave.instrument_version,
+        )
+        with refused_in(study):
+            changed = waves.update_wave(session, wave, details, Actor.cli())
+        done = (
+            f'Wave {wave.number} of study "{study.name}" now opens '
+            f"{format_moment(wave.opens, zone)} and closes {format_moment(wave.closes, zone)} "
+            f"({zone.key})."
+            if changed
+            else f'Wave {wave.number} of study "{study.name}" is unchanged.'
+        )
     click.echo(done)

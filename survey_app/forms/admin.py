@@ -22,12 +22,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from survey_app.services.accounts import MIN_PASSWORD_LENGTH
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-NO_STUDY = 0
-"""The study choice of an account without one (administrators only)."""
 ROLE_CHOICES = [
-    SelectChoice("admin", "Administrator: manages accounts and every study"),
-    SelectChoice("evaluator", "Evaluator: runs one study, sees its data and free text"),
-    SelectChoice("manager", "Manager: sees aggregates of the teams they manage, in one study"),
+    SelectChoice("admin", "Administrator: manages accounts and sees every study"),
+    SelectChoice(
+        "evaluator",
+        "Evaluator: creates and runs studies, sees the data and free text of their studies",
+    ),
+    SelectChoice("manager", "Manager: sees aggregates of the teams they manage"),
 ]
 PASSWORD_HINT = (
     f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person by phone or in person, "
@@ -49,6 +50,18 @@ class ThemeForm(FlaskForm):
     """A new theme in a study."""
 
     name = StringField("Theme name", validators=[_required("the theme's name"), Length(max=200)])
+
+
+class ThemeNameForm(FlaskForm):
+    """A theme's new name (one form per theme on the study page, told apart by its prefix)."""
+
+    name = StringField("New name", validators=[_required("the theme's name"), Length(max=200)])
+
+
+class TeamNameForm(FlaskForm):
+    """A team's new name."""
+
+    name = StringField("New name", validators=[_required("the team's name"), Length(max=200)])
 
 
 class TeamForm(FlaskForm):
@@ -79,6 +92,11 @@ class MemberForm(FlaskForm):
         "Type of organisation",
         description="For example university, acute trust, general practice.",
         validators=[_required("the type of organisation"), Length(max=100)],
+    )
+    role = StringField(
+        "Role (optional)",
+        description="For example KTA, facilitator, clinical lead; leave empty for none.",
+        validators=[Length(max=100)],
     )
 
 
@@ -156,23 +174,26 @@ class AuditFilterForm(FlaskForm):
 
 
 class AccountScopeForm(FlaskForm):
-    """An account's role, study and (for managers) teams; the choices are set by the view."""
+    """An account's role, studies and (for managers) teams; the choices are set by the view."""
 
     role = RadioField(
         "Role",
         choices=ROLE_CHOICES,
         validators=[InputRequired(message="Choose a role")],
     )
-    study = SelectField(
-        "Study",
+    studies = SelectMultipleField(
+        "Studies",
         coerce=int,
-        description="Required for evaluators and managers.",
-        validators=[InputRequired(message="Choose a study")],
+        description=(
+            "The studies an evaluator or manager works on (any number; an evaluator may start "
+            "with none and create their own). Administrators see every study."
+        ),
+        validators=[Optional()],
     )
     teams = SelectMultipleField(
         "Teams this manager sees",
         coerce=int,
-        description="Managers only: teams of the account's study.",
+        description="Managers only: teams of the account's studies.",
         validators=[Optional()],
     )
 
@@ -202,4 +223,94 @@ class PasswordResetForm(FlaskForm):
         description=PASSWORD_HINT,
         validators=[_required("the new password"), Length(max=1024)],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ParticipantInformationForm(FlaskForm):
+    """What respondents see of a study (every field optional; the service checks the values)."""
+
+    respondent_title = StringField(
+        "Title shown to respondents",
+        description=(
+            "In the survey's header, on its first page and in the e-mails, for example "
+            "“Heart failure teams survey 2025”. Empty: the study's name."
+        ),
+        validators=[Optional(), Length(max=200)],
+    )
+    sponsor = StringField(
+        "Sponsor or host organisation",
+        description="For example “University of Salford, hosted by Salford Royal NHS Trust”.",
+        validators=[Optional(), Length(max=300)],
+    )
+    chief_investigator = StringField("Chief investigator", validators=[Optional(), Length(max=200)])
+    ethics_reference = StringField(
+        "Ethics or R&D reference",
+        description="For example an IRAS number or the trust's R&D reference.",
+        validators=[Optional(), Length(max=200)],
+    )
+    privacy_notice_url = StringField(
+        "Privacy notice link",
+        description="The web address of the privacy notice respondents can read (https://...).",
+        validators=[Optional(), Length(max=500)],
+        render_kw={"spellcheck": "false", "inputmode": "url"},
+    )
+    contact_email = EmailField(
+        "Contact e-mail address",
+        description=(
+            "Whom respondents write to with questions or to withdraw; shown on every survey "
+            "page and in the e-mails. Invitations are not sent until it is set."
+        ),
+        validators=[Optional(), Length(max=320)],
+        render_kw={"spellcheck": "false"},
+    )
+
+
+class LinksForm(FlaskForm):
+    """Whose personal links to download."""
+
+    who = RadioField(
+        "Whose links",
+        choices=[
+            SelectChoice("everyone", "Everyone invited to this wave"),
+            SelectChoice("not_submitted", "Only those who have not answered yet (for a reminder)"),
+        ],
+        default="everyone",
+        validators=[InputRequired(message="Choose whose links to download")],
+    )
+
+
+class MailTemplateForm(FlaskForm):
+    """The subject and text of one of a study's e-mails (the service checks the placeholders)."""
+
+    subject = StringField("Subject", validators=[_required("a subject"), Length(max=300)])
+    body = TextAreaField(
+        "Message",
+        description=(
+            "Plain text; a blank line starts a new paragraph. Placeholders in braces are filled "
+            "in for each person (see Placeholders above); {link} is required."
+        ),
+        validators=[_required("the message"), Length(max=5000)],
+        render_kw={"rows": 14},
+    )
+
+
+class DataProtectionForm(FlaskForm):
+    """A study's retention period and whether team members see their team's results."""
+
+    retention_days = IntegerField(
+        "Keep personal data for (days after the last wave closes)",
+        description="Leave empty for the installation's default. `copkit purge-expired` deletes "
+        "the study's members, answers and invitations once this has passed.",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=36_500, message="Enter a number of days from 1 to 36500"),
+        ],
+    )
+    share_results = RadioField(
+        "Show team members their team's results",
+        choices=[
+            SelectChoice("yes", "Yes: a link on the thank-you page and in the next invitation"),
+            SelectChoice("no", "No"),
+        ],
+        validators=[InputRequired(message="Choose whether team members see their team's results")],
     )

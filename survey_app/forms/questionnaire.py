@@ -86,10 +86,13 @@ class SingleChoiceField(Field):
 
 
 class RosterField(Field):
-    """The roster question: team members as checkboxes, plus "None of these".
+    """The roster question: team members as checkboxes, plus "None of these" and "Prefer not
+    to answer".
 
-    Unknown people are an error (and are dropped from what is shown again); "None of these"
-    together with a name is an error; nothing ticked is an error only when ``required``.
+    Unknown people are an error (and are dropped from what is shown again); "None of these" or
+    "Prefer not to answer" together with anything else is an error; nothing ticked is an error
+    only when ``required``. "Prefer not to answer" is stored as a missing answer, not as zero
+    ties (which "None of these" is).
     """
 
     def __init__(
@@ -106,8 +109,8 @@ class RosterField(Field):
 
     @property
     def options(self) -> tuple[tuple[str, str], ...]:
-        """The checkboxes to show: the people, then "None of these"."""
-        return (*self.choices, (NONE_OF_THESE, NONE_OF_THESE_LABEL))
+        """The checkboxes to show: the people, then "None of these" and "Prefer not to answer"."""
+        return (*self.choices, (NONE_OF_THESE, NONE_OF_THESE_LABEL), (PREFER_NOT, PREFER_NOT_LABEL))
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Keep each ticked value once, in the order given."""
@@ -119,19 +122,21 @@ class RosterField(Field):
 
     def pre_validate(self, form: Any) -> None:
         """Check the ticked values against the roster and against each other."""
-        known = {value for value, _ in self.choices}
+        known = {value for value, _ in self.options}
         ticked: list[str] = list(self.data or [])
-        if any(value not in known and value != NONE_OF_THESE for value in ticked):
-            self.data = [value for value in ticked if value in known or value == NONE_OF_THESE]
+        if any(value not in known for value in ticked):
+            self.data = [value for value in ticked if value in known]
             raise StopValidation("Tick only people from this list")
-        if NONE_OF_THESE in ticked and len(ticked) > 1:
-            raise StopValidation(
-                f"Either tick the people you exchanged knowledge with, or tick "
-                f"“{NONE_OF_THESE_LABEL}”, not both"
-            )
+        for alone, label in ((NONE_OF_THESE, NONE_OF_THESE_LABEL), (PREFER_NOT, PREFER_NOT_LABEL)):
+            if alone in ticked and len(ticked) > 1:
+                raise StopValidation(
+                    f"Either tick the people you exchanged knowledge with, or tick "
+                    f"“{label}” on its own"
+                )
         if not ticked and self.required:
             raise StopValidation(
-                f"Tick the people you exchanged knowledge with, or tick “{NONE_OF_THESE_LABEL}”"
+                f"Tick the people you exchanged knowledge with, “{NONE_OF_THESE_LABEL}” or "
+                f"“{PREFER_NOT_LABEL}”"
             )
 
 
@@ -277,8 +282,8 @@ def answer_fields(form: PageForm) -> list[Field]:
 def page_answers(form: PageForm) -> PageAnswers:
     """The answers of a validated page form as plain data for the service.
 
-    Unanswered questions are left out; "Prefer not to answer" becomes ``None``; "None of
-    these" becomes an empty set of ties.
+    Unanswered questions are left out; "Prefer not to answer" becomes ``None`` (on the roster
+    question: ``network_declined``); "None of these" becomes an empty set of ties.
     """
     page = form.page
     if page.kind == "rated":
@@ -296,6 +301,8 @@ def page_answers(form: PageForm) -> PageAnswers:
             return PageAnswers(ties=None)
         if ticked == [NONE_OF_THESE]:
             return PageAnswers(ties=frozenset())
+        if ticked == [PREFER_NOT]:
+            return PageAnswers(network_declined=True)
         return PageAnswers(ties=frozenset(int(value) for value in ticked))
     return PageAnswers(
         comments={question.id: form[question.id].data or "" for question in page.comments}
@@ -312,6 +319,8 @@ def initial_data(page: Page, stored: StoredAnswers) -> dict[str, Any]:
                 data[question.id] = PREFER_NOT if value is None else str(int(value))
         return data
     if page.kind == "network" and page.network is not None:
+        if stored.network_declined:
+            return {page.network.id: [PREFER_NOT]}
         if stored.ties:
             return {page.network.id: [str(member_id) for member_id in sorted(stored.ties)]}
         return {page.network.id: [NONE_OF_THESE] if stored.roster_answered else []}

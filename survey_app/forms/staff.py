@@ -45,3 +45,29 @@ class PasswordChangeForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A form with nothing but its CSRF token, behind a button (sign out, close a wave, ...)."""
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The e-mail address of the account whose password was forgotten."""
+
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired(message="Enter your email address"), Length(max=320)],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    """A new password, twice (reached through a "forgot password" link)."""
+
+    new = PasswordField(
+        "New password",
+        description="At least 10 characters. A few unrelated words make a strong password.",
+        validators=[DataRequired(message="Enter a new password"), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirmation = PasswordField(
+        "New password again",
+        validators=[DataRequired(message="Enter the new password again"), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )

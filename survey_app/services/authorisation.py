@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from survey_app.models import (
     ROLES,
     Intervention,
+    Invitation,
     ManagedTeam,
     Member,
     Membership,
+    StaffStudy,
     Study,
     Team,
     Theme,
@@ -33,7 +35,7 @@ STAFF = frozenset(ROLES)
 STUDY_STAFF = frozenset({"admin", "evaluator"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "study.create": frozenset({"admin"}),
+    "study.create": STUDY_STAFF,
     "study.view": STUDY_STAFF,
     "study.edit": STUDY_STAFF,
     "roster.import": STUDY_STAFF,
@@ -42,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tracking.view": STAFF,
     "team.view": STAFF,
     "non_responders.view": STUDY_STAFF,
+    "links.view": STUDY_STAFF,
     "audit.view": STUDY_STAFF,
     "user.manage": frozenset({"admin"}),
 }
@@ -77,17 +80,27 @@ def require(user: User, permission: str) -> None:
         raise AccessDeniedError(permission)
 
 
-def scope_study_ids(user: User) -> list[int] | None:
-    """The studies ``user`` works on: ``None`` (all) for admins, else their one study."""
+def scope_study_ids(session: Session, user: User) -> list[int] | None:
+    """The studies ``user`` works on: ``None`` (all) for admins, else those of their account.
+
+    Read from the database on every call (not from the loaded account), so a study given or
+    taken away by an administrator counts from the next request on.
+    """
     if user.role == "admin":
         return None
-    return [] if user.study_id is None else [user.study_id]
+    return list(
+        session.scalars(
+            select(StaffStudy.study_id)
+            .where(StaffStudy.user_id == user.id)
+            .order_by(StaffStudy.study_id)
+        )
+    )
 
 
 def visible_studies(session: Session, user: User) -> list[Study]:
     """The studies ``user`` may open, by name."""
     query = select(Study).order_by(Study.name)
-    ids = scope_study_ids(user)
+    ids = scope_study_ids(session, user)
     if ids is not None:
         query = query.where(Study.id.in_(ids))
     return list(session.scalars(query))
@@ -104,7 +117,7 @@ def managed_team_ids(session: Session, user: User) -> frozenset[int] | None:
 
 def study_in_scope(session: Session, user: User, study_id: int) -> Study:
     """The study ``study_id`` if ``user`` works on it, else :class:`NotInScopeError`."""
-    ids = scope_study_ids(user)
+    ids = scope_study_ids(session, user)
     if ids is not None and study_id not in ids:
         raise NotInScopeError("study")
     return _found(session.get(Study, study_id), "study")
@@ -144,6 +157,16 @@ def membership_in_scope(
     if membership is None or membership.member.study_id != study.id:
         raise NotInScopeError("membership")
     return membership
+
+
+def invitation_in_scope(session: Session, user: User, wave: Wave, invitation_id: int) -> Invitation:
+    """An invitation to ``wave`` (already checked against ``user``); never for managers, who
+    see no individual: its link is a respondent's credential."""
+    require(user, "links.view")
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.wave_id != wave.id:
+        raise NotInScopeError("invitation")
+    return invitation
 
 
 def intervention_in_scope(

@@ -15,28 +15,32 @@ audience, and are reused until the study's data changes:
   show the previous snapshot marked as being updated, or, when there is none yet, wait up
   to ``wait_seconds`` for it. A claim older than ``lease_seconds`` (a server that died
   mid-way) is taken over.
-- **Evaluators see every wave, live; managers see closed waves only.** A wave still open
-  changes as people respond, so two looks at it whose ``n`` differ by fewer than ``MIN_CELL``
-  would reveal the late respondents' answers by subtraction (see
-  :mod:`reports.suppression`). The manager snapshot is therefore computed from closed waves
-  only, and its fingerprint ignores open waves altogether: a response to an open wave does
-  not change, nor even recompute, any manager page. Once a wave has closed its figures are
-  final. Every team of the study is suppressed jointly (one
-  :func:`reports.manager_summaries` call), so no two manager pages, whoever looks at them,
+- **Closed waves only; managers see releases of them.** A wave still open changes as people
+  respond: no verdict may rest on it (the evaluator view counts what the report counts,
+  :func:`analysis.pipeline.analyse_bundle` leaves open waves out), and two looks at it whose ``n`` differ by fewer than
+  ``MIN_CELL`` would reveal the late respondents' answers by subtraction (see
+  :mod:`reports.suppression`). What managers (and team members) see is the study's latest
+  *release* (:mod:`survey_app.services.releases`): closed waves only, computed once, frozen,
+  and checked against every earlier release. The manager snapshot's fingerprint is the
+  release's basis, so neither a response to an open wave nor a correction of a member
+  recomputes any manager page; a wave closing (or an erasure) makes the next release. Every
+  team of the study is suppressed jointly, so no two manager pages, whoever looks at them,
   can be subtracted from each other either; a team's verdict is withheld when figures it
-  rests on are (a derived cell in :mod:`reports.suppression`, as in the printed brief);
-  a stale manager snapshot is shown only if it was computed with at least the current
-  minimum cell.
+  rests on are (a derived cell in :mod:`reports.suppression`, as in the printed brief); a
+  stale manager snapshot (an earlier release, already seen) is shown while the next one is
+  made only if it was made with at least the current minimum cell.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import re
 import secrets
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -47,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from reports import DEFAULT_MIN_CELL, brief_html
 from reports.pdf import html_to_pdf
+from survey_app.config import DEFAULTS, setting
 from survey_app.models import (
     DashboardSnapshot,
     Intervention,
@@ -61,7 +66,7 @@ from survey_app.models import (
     WaveStatus,
     utcnow,
 )
-from survey_app.services import authorisation, dashboard_content
+from survey_app.services import authorisation, dashboard_content, releases
 from survey_app.services.audit import Actor, record_action
 from survey_app.services.errors import ServiceError
 from survey_app.services.export import export_bundle
@@ -75,29 +80,36 @@ __all__ = [
     "DashboardError",
     "DashboardSettings",
     "ReportFile",
+    "Runner",
     "Snapshot",
     "StudyDashboard",
     "StudyEntry",
     "TeamDashboard",
     "TeamEntry",
+    "TeamResults",
     "WaveState",
     "dashboard_team",
     "data_fingerprint",
     "evaluator_snapshot",
     "manager_snapshot",
     "manager_team_entries",
+    "prepare_dashboards",
+    "prepare_later",
+    "released_brief",
     "report_file",
+    "settings_from_config",
     "study_dashboard",
     "study_entries",
     "team_dashboard",
     "team_label",
+    "team_results",
     "wave_states",
 ]
 
 logger = logging.getLogger(__name__)
 
 AUDIENCES = ("evaluator", "manager")
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 3
 """The layout of stored content; raising it makes every stored snapshot stale."""
 REPORT_ACTION = "study.report"
 BRIEF_ACTION = "team.brief"
@@ -128,13 +140,18 @@ class DashboardSettings:
         another request may take it over.
     poll_seconds : float
         How often a waiting request looks again.
+    background : bool
+        ``DASHBOARD_BACKGROUND``: a page whose dashboard must be computed starts the
+        computation in the background (when the caller gives a runner) and shows the previous
+        dashboard, or "being prepared", at once, instead of computing during the request.
     """
 
     min_cell: int = DEFAULT_MIN_CELL
-    figures: bool = True
-    wait_seconds: float = 20.0
-    lease_seconds: float = 600.0
+    figures: bool = DEFAULTS["DASHBOARD_FIGURES"]
+    wait_seconds: float = DEFAULTS["DASHBOARD_WAIT_SECONDS"]
+    lease_seconds: float = DEFAULTS["DASHBOARD_LEASE_SECONDS"]
     poll_seconds: float = 0.25
+    background: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.min_cell, bool) or not isinstance(self.min_cell, int):
@@ -144,6 +161,17 @@ class DashboardSettings:
         for name in ("wait_seconds", "lease_seconds", "poll_seconds"):
             if float(getattr(self, name)) < 0:
                 raise ValueError(f"{name} must not be negative")
+
+
+def settings_from_config(config: Mapping[str, Any]) -> DashboardSettings:
+    """The dashboard settings of an app's configuration (``MIN_CELL``, ``DASHBOARD_*``)."""
+    return DashboardSettings(
+        min_cell=int(setting(config, "MIN_CELL")),
+        figures=bool(setting(config, "DASHBOARD_FIGURES")),
+        wait_seconds=float(setting(config, "DASHBOARD_WAIT_SECONDS")),
+        lease_seconds=float(setting(config, "DASHBOARD_LEASE_SECONDS")),
+        background=bool(setting(config, "DASHBOARD_BACKGROUND")),
+    )
 
 
 @dataclass(frozen=True)
@@ -236,6 +264,8 @@ class TeamDashboard:
     min_cell: int
     closed_waves: list[int]
     open_waves: list[int]
+    release: int | None = None
+    released_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -312,11 +342,12 @@ def study_entries(session: Session, user: User, *, now: datetime) -> list[StudyE
 
 
 def manager_team_entries(session: Session, user: User) -> list[TeamEntry]:
-    """The teams a manager manages (in their study), by theme and name."""
+    """The teams a manager manages (in their studies), by theme and name."""
     managed = authorisation.managed_team_ids(session, user)
-    if not managed or user.study_id is None:
+    studies = authorisation.scope_study_ids(session, user)
+    if not managed or not studies:
         return []
-    query = _team_columns().where(Team.id.in_(sorted(managed)), Study.id == user.study_id)
+    query = _team_columns().where(Team.id.in_(sorted(managed)), Study.id.in_(studies))
     return _team_entries(session, query)
 
 
@@ -365,8 +396,11 @@ def data_fingerprint(
 ) -> str:
     """A hash of everything the study's dashboard for ``audience`` is computed from.
 
-    For managers only closed waves count, so responses to an open wave leave it unchanged;
-    the wave's closing changes it. For evaluators every wave counts, with its status.
+    For managers it is the fingerprint of the next release's basis
+    (:func:`survey_app.services.releases.release_basis`): closed waves, the minimum cell, and
+    counts of the closed waves' data, so responses to an open wave and corrections of members
+    leave it unchanged; a wave's closing changes it. For evaluators every closed wave counts
+    (as in the report), with every change of its data; an open wave changes nothing.
 
     Returns
     -------
@@ -374,22 +408,32 @@ def data_fingerprint(
         64 hexadecimal digits (SHA-256).
     """
     _check_audience(audience)
-    waves = list(
-        session.scalars(select(Wave).where(Wave.study_id == study.id).order_by(Wave.number))
-    )
-    manager = audience == "manager"
-    included = [w for w in waves if not manager or w.status(now) == "closed"]
+    if audience == "manager":
+        basis = releases.release_basis(
+            session,
+            study,
+            now=now,
+            min_cell=settings.min_cell,
+            draw=settings.figures,
+            layout=SNAPSHOT_FORMAT,
+        )
+        return releases.basis_fingerprint(basis)
+    waves = [  # closed waves only: the evaluator view counts what the report counts
+        wave
+        for wave in session.scalars(
+            select(Wave).where(Wave.study_id == study.id).order_by(Wave.number)
+        )
+        if wave.status(now) == "closed"
+    ]
     parts: dict[str, Any] = {
         "format": SNAPSHOT_FORMAT,
         "audience": audience,
         "study": study.name,
         "figures": settings.figures,
-        "min_cell": settings.min_cell if manager else None,
-        "waves": [
-            [w.number, w.status(now), w.instrument_id, w.instrument_version] for w in included
-        ],
+        "min_cell": None,
+        "waves": [[w.number, w.status(now), w.instrument_id, w.instrument_version] for w in waves],
     }
-    wave_ids = [w.id for w in included]
+    wave_ids = [w.id for w in waves]
     if wave_ids:
         responses = session.execute(
             select(
@@ -541,34 +585,12 @@ def _compute(
 ) -> Snapshot:
     """Compute the snapshot (the row is claimed by ``token``), store it and release the claim."""
     fingerprint = data_fingerprint(session, study, audience, now=now, settings=settings)
-    waves = wave_states(session, study.id, now)
-    name = study.name
     started = time.perf_counter()
-    content = _empty_content(audience, settings)
-    report_html: str | None = None
-    error: str | None = None
-    try:
-        bundle = export_bundle(session, study)
-    except ServiceError as exc:
-        error = str(exc)
-    end_read(session)  # the data are read: hold no transaction open while analysing
-    if error is None:
-        try:
-            if audience == "evaluator":
-                open_waves = [w.number for w in waves if w.status == "open"]
-                content, report_html = dashboard_content.evaluator_content(
-                    bundle, study_name=name, open_waves=open_waves, draw=settings.figures
-                )
-            else:
-                closed = [w.number for w in waves if w.status == "closed"]
-                if set(closed) & set(bundle.waves):
-                    content = dashboard_content.manager_content(
-                        dashboard_content.restrict_to_waves(bundle, closed),
-                        min_cell=settings.min_cell,
-                        draw=settings.figures,
-                    )
-        except dashboard_content.ContentError as exc:
-            error = str(exc)
+    if audience == "evaluator":
+        content, report_html, error = _evaluator_content(session, study, settings, now)
+    else:
+        content, error = _release_content(session, study, settings, now)
+        report_html = None
     if error is not None:
         logger.info("dashboard of study %s (%s) not computed: %s", study.id, audience, error)
         content = _empty_content(audience, settings)
@@ -591,6 +613,46 @@ def _compute(
             .execution_options(synchronize_session=False)
         )
     return Snapshot(audience, now, seconds, content, error, fresh=True, computed_now=True)
+
+
+def _evaluator_content(
+    session: Session, study: Study, settings: DashboardSettings, now: datetime
+) -> tuple[dict[str, Any], str | None, str | None]:
+    """The evaluator dashboard of closed waves, as the report counts them:
+    ``(content, report_html, error)``."""
+    name = study.name
+    try:
+        bundle = export_bundle(session, study, now=now)
+    except ServiceError as exc:
+        end_read(session)
+        return _empty_content("evaluator", settings), None, str(exc)
+    end_read(session)  # the data are read: hold no transaction open while analysing
+    try:
+        content, report_html = dashboard_content.evaluator_content(
+            bundle, study_name=name, draw=settings.figures
+        )
+    except dashboard_content.ContentError as exc:
+        return _empty_content("evaluator", settings), None, str(exc)
+    return content, report_html, None
+
+
+def _release_content(
+    session: Session, study: Study, settings: DashboardSettings, now: datetime
+) -> tuple[dict[str, Any], str | None]:
+    """The study's release in force (made now if its basis changed): ``(content, error)``."""
+    result = releases.publish(
+        session,
+        study,
+        now=now,
+        min_cell=settings.min_cell,
+        draw=settings.figures,
+        layout=SNAPSHOT_FORMAT,
+    )
+    if result.release is None:
+        return _empty_content("manager", settings), result.error
+    content = dict(result.release.content)
+    content["released_at"] = result.release.created_at.isoformat()
+    return content, None
 
 
 def _usable_stale(snapshot: Snapshot, settings: DashboardSettings) -> bool:
@@ -625,12 +687,19 @@ def _await_other(
         time.sleep(settings.poll_seconds)
 
 
+Job = Callable[[Session], None]
+Runner = Callable[[Job], None]
+"""Runs a job later, outside the request, with a database session of its own (the web app
+gives one that starts a thread in the app's context; see :data:`DashboardSettings.background`)."""
+
+
 def _snapshot(
     session: Session,
     study: Study,
     audience: str,
     settings: DashboardSettings,
     now: datetime | None,
+    later: Runner | None = None,
 ) -> Snapshot | None:
     _check_audience(audience)
     now = utcnow() if now is None else now
@@ -641,6 +710,9 @@ def _snapshot(
         end_read(session)
         return snapshot
     end_read(session)
+    in_background = later is not None and settings.background
+    if in_background:  # nobody waits: look once at what another computation left
+        settings = dataclasses.replace(settings, wait_seconds=0.0)
     row_id = state.id if state is not None else _create(session, study.id, audience)
     token = _claim(session, row_id, settings)
     if token is None:
@@ -652,11 +724,56 @@ def _snapshot(
             end_read(session)
             _release(session, row_id, token)
             return snapshot
+        if in_background and later is not None:
+            previous = _previous(session, state, audience, settings)
+            later(_background_job(study.id, audience, row_id, token, settings, now))
+            return previous
         return _compute(session, study, audience, row_id, token, settings, now)
     except BaseException:
         session.rollback()
         _release(session, row_id, token)
         raise
+
+
+def _previous(
+    session: Session, state: _State, audience: str, settings: DashboardSettings
+) -> Snapshot | None:
+    """The out-of-date snapshot to show while the new one is computed, if it may be shown."""
+    snapshot = None
+    if state.computed_at is not None:
+        snapshot = _load(session, state, audience, fresh=False)
+        if not _usable_stale(snapshot, settings):
+            snapshot = None
+    end_read(session)
+    return snapshot
+
+
+def _background_job(
+    study_id: int,
+    audience: str,
+    row_id: int,
+    token: str,
+    settings: DashboardSettings,
+    now: datetime,
+) -> Job:
+    """Compute the claimed snapshot with the job's own session; on failure release the claim
+    (the next request claims it again) and log why."""
+
+    def job(session: Session) -> None:
+        try:
+            study = session.get(Study, study_id)
+            if study is None:  # deleted meanwhile
+                _release(session, row_id, token)
+                return
+            _compute(session, study, audience, row_id, token, settings, now)
+        except Exception:
+            logger.exception(
+                "dashboard of study %s (%s) failed in the background", study_id, audience
+            )
+            session.rollback()
+            _release(session, row_id, token)
+
+    return job
 
 
 def evaluator_snapshot(
@@ -665,6 +782,7 @@ def evaluator_snapshot(
     *,
     settings: DashboardSettings,
     now: datetime | None = None,
+    later: Runner | None = None,
 ) -> Snapshot | None:
     """The study's evaluator dashboard (every wave), recomputed if its data changed.
 
@@ -672,9 +790,11 @@ def evaluator_snapshot(
     -------
     Snapshot or None
         None when another request is computing the first snapshot of the study and it did
-        not finish within ``settings.wait_seconds``.
+        not finish within ``settings.wait_seconds``; with ``later`` and
+        ``settings.background``, None (or the previous snapshot) at once while ``later``
+        computes it.
     """
-    return _snapshot(session, study, "evaluator", settings, now)
+    return _snapshot(session, study, "evaluator", settings, now, later)
 
 
 def manager_snapshot(
@@ -683,6 +803,7 @@ def manager_snapshot(
     *,
     settings: DashboardSettings,
     now: datetime | None = None,
+    later: Runner | None = None,
 ) -> Snapshot | None:
     """The study's manager dashboard (closed waves, every team suppressed jointly).
 
@@ -691,19 +812,69 @@ def manager_snapshot(
     Snapshot or None
         As :func:`evaluator_snapshot`.
     """
-    return _snapshot(session, study, "manager", settings, now)
+    return _snapshot(session, study, "manager", settings, now, later)
+
+
+def prepare_dashboards(
+    session: Session,
+    study: Study,
+    *,
+    settings: DashboardSettings,
+    now: datetime | None = None,
+) -> dict[str, float]:
+    """Compute and store the study's evaluator and manager dashboards now, where stale.
+
+    Called when a wave closes (``copkit close-wave``), so that the first evaluator or manager
+    who opens the results afterwards is served the stored result instead of waiting for the
+    analysis. A dashboard whose data did not change is left as it is.
+
+    Returns
+    -------
+    dict
+        Seconds each audience's computation took (0 for one already up to date, NaN for one
+        that another request was still computing after ``settings.wait_seconds``).
+    """
+    seconds: dict[str, float] = {}
+    for audience in AUDIENCES:
+        snapshot = _snapshot(session, study, audience, settings, now)
+        if snapshot is None:
+            seconds[audience] = float("nan")
+        else:
+            seconds[audience] = snapshot.compute_seconds if snapshot.computed_now else 0.0
+    return seconds
+
+
+def prepare_later(study_id: int, later: Runner, *, settings: DashboardSettings) -> None:
+    """Compute and store the study's dashboards outside the request (a wave was closed on the
+    web), as :func:`prepare_dashboards` does for ``copkit close-wave``."""
+
+    def job(session: Session) -> None:
+        try:
+            study = session.get(Study, study_id)
+            if study is not None:
+                prepare_dashboards(session, study, settings=settings)
+        except Exception:
+            logger.exception("dashboards of study %s were not prepared", study_id)
+            session.rollback()
+
+    later(job)
 
 
 # --- pages and downloads ----------------------------------------------------------------
 
 
 def study_dashboard(
-    session: Session, study: Study, *, settings: DashboardSettings, now: datetime | None = None
+    session: Session,
+    study: Study,
+    *,
+    settings: DashboardSettings,
+    now: datetime | None = None,
+    later: Runner | None = None,
 ) -> StudyDashboard | None:
     """The evaluator page of ``study`` (None: being prepared); the caller checked access."""
     now = utcnow() if now is None else now
     study_id, name = study.id, study.name
-    snapshot = evaluator_snapshot(session, study, settings=settings, now=now)
+    snapshot = evaluator_snapshot(session, study, settings=settings, now=now, later=later)
     if snapshot is None:
         return None
     waves = wave_states(session, study_id, now)
@@ -718,6 +889,7 @@ def team_dashboard(
     *,
     settings: DashboardSettings,
     now: datetime | None = None,
+    later: Runner | None = None,
 ) -> TeamDashboard | None:
     """The manager page of ``team`` (None: being prepared); the caller checked access.
 
@@ -726,11 +898,14 @@ def team_dashboard(
     now = utcnow() if now is None else now
     label, team_id, study_name = team_label(session, team), team.id, study.name
     waves = wave_states(session, study.id, now)
-    snapshot = manager_snapshot(session, study, settings=settings, now=now)
+    snapshot = manager_snapshot(session, study, settings=settings, now=now, later=later)
     if snapshot is None:
         return None
-    summary = snapshot.content.get("teams", {}).get(label)
-    chart = snapshot.content.get("charts", {}).get(label)
+    content = snapshot.content
+    label = content.get("team_ids", {}).get(str(team_id), label)  # its name when released
+    summary = content.get("teams", {}).get(label)
+    chart = content.get("charts", {}).get(label)
+    released_at = content.get("released_at")
     return TeamDashboard(
         team_id=team_id,
         team_name=label,
@@ -741,7 +916,93 @@ def team_dashboard(
         min_cell=int(snapshot.content.get("min_cell", settings.min_cell)),
         closed_waves=[int(w) for w in snapshot.content.get("waves", [])],
         open_waves=[w.number for w in waves if w.status == "open"],
+        release=content.get("release"),
+        released_at=None if released_at is None else datetime.fromisoformat(released_at),
     )
+
+
+def released_brief(
+    session: Session,
+    study: Study,
+    team_names: Sequence[str],
+    *,
+    settings: DashboardSettings,
+    now: datetime | None = None,
+) -> str:
+    """The manager brief of ``team_names`` as HTML, from the study's release in force.
+
+    What ``copkit report STUDY --audience manager`` writes: exactly the figures the teams'
+    dashboard pages show (closed waves, suppressed jointly and against every earlier release),
+    never a fresh analysis of the live data.
+
+    Raises
+    ------
+    DashboardError
+        When the release is being prepared, nothing can be released yet, or a team is not in
+        the release.
+    """
+    name = study.name
+    snapshot = manager_snapshot(session, study, settings=settings, now=now)
+    if snapshot is None:
+        raise DashboardError("The release is being prepared. Try again in a minute.")
+    if snapshot.error is not None:
+        raise DashboardError(f"There is no release to brief from yet: {snapshot.error}")
+    released = snapshot.content.get("teams", {})
+    unknown = [team for team in team_names if team not in released]
+    if unknown:
+        raise DashboardError(
+            f"no released results for team(s) {', '.join(unknown)} "
+            f"(released: {', '.join(sorted(released)) or 'none'})"
+        )
+    return brief_html(
+        [released[team] for team in team_names],
+        title=f"{name}: manager brief",
+        min_cell=int(snapshot.content.get("min_cell", settings.min_cell)),
+    )
+
+
+@dataclass(frozen=True)
+class TeamResults:
+    """What a team member sees of their team: the page a manager sees, or that it is not shared.
+
+    ``shared`` is False when the study does not share results with team members; ``page`` is
+    None then, and when the results are still being prepared.
+    """
+
+    shared: bool
+    page: TeamDashboard | None
+
+
+def team_results(
+    session: Session,
+    team_id: int,
+    *,
+    settings: DashboardSettings,
+    now: datetime | None = None,
+    later: Runner | None = None,
+) -> TeamResults | None:
+    """The released results of team ``team_id`` for its members (the link's holder).
+
+    Exactly what the team's manager page shows (the study's latest release: closed waves,
+    suppressed jointly, checked against every earlier release), unless the study switched
+    sharing off (``studies.share_results``). With ``later`` the page is served from the
+    stored release, as the managers' page is: the first look after a wave closed gets
+    ``page`` None at once while ``later`` computes it (:func:`manager_snapshot`).
+
+    Returns
+    -------
+    TeamResults or None
+        None for an unknown team.
+    """
+    team = session.get(Team, team_id)
+    if team is None:
+        return None
+    study = team.theme.study
+    if not study.share_results:
+        end_read(session)
+        return TeamResults(shared=False, page=None)
+    page = team_dashboard(session, study, team, settings=settings, now=now, later=later)
+    return TeamResults(shared=True, page=page)
 
 
 def _report_name(study_name: str, fmt: str) -> str:

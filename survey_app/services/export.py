@@ -9,13 +9,13 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.bundle import COLUMNS, Bundle, BundleError, read_bundle, write_bundle
@@ -37,11 +37,14 @@ from survey_app.models import (
     Tie,
     User,
     Wave,
+    utcnow,
 )
 from survey_app.services import audit
 from survey_app.services.errors import ServiceError
+from survey_app.services.transactions import transactional
 
 EXPORT_ACTION = "study.export"
+REPORT_ACTION = "study.report"
 """The audit action of every export (the format is in the event's detail)."""
 
 PSEUDONYM_PREFIX = "R"
@@ -83,7 +86,7 @@ class StudyExport:
     Attributes
     ----------
     bundle : Bundle
-        The pseudonymous study bundle (DESIGN section 5), validated by
+        The pseudonymous study bundle (docs/architecture.md#bundle), validated by
         :func:`analysis.bundle.read_bundle`.
     study_id, study_name
         Which study.
@@ -166,13 +169,19 @@ def find_study(session: Session, name: str | None) -> Study:
 
 
 def study_instrument(session: Session, study: Study) -> Instrument:
-    """The one instrument every wave of ``study`` used.
+    """The instrument the study's bundle holds: the one every wave used, or its latest version.
+
+    Waves may use different versions of one instrument when the latest keeps every item of
+    the earlier ones with the same response scale (cop-health version 2 keeps all of version
+    1): the bundle holds the latest, and the items an earlier wave did not ask are empty for
+    its responses.
 
     Raises
     ------
     ExportError
-        When the study has no waves, its waves used different instruments (naming each wave
-        and what it used), or the instrument cannot be loaded.
+        When the study has no waves, its waves used different instruments or versions whose
+        items do not nest (naming each wave and what it used), or an instrument cannot be
+        loaded.
     """
     waves = list(session.scalars(select(Wave).where(Wave.study_id == study.id)))
     if not waves:
@@ -180,7 +189,10 @@ def study_instrument(session: Session, study: Study) -> Instrument:
     used: dict[tuple[str, int], list[int]] = {}
     for wave in sorted(waves, key=lambda w: w.number):
         used.setdefault((wave.instrument_id, wave.instrument_version), []).append(wave.number)
-    if len(used) > 1:
+    idents = {ident for ident, _ in used}
+    loaded = {key: _load(study, *key) for key in sorted(used)} if len(idents) == 1 else {}
+    latest = loaded[max(loaded)] if loaded else None
+    if latest is None or not all(_nests(earlier, latest) for earlier in loaded.values()):
         parts = "; ".join(
             f"wave{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} used "
             f"{ident} version {version}"
@@ -188,9 +200,13 @@ def study_instrument(session: Session, study: Study) -> Instrument:
         )
         raise ExportError(
             f'the waves of study "{study.name}" did not all use one instrument ({parts}); '
-            "a bundle holds one instrument"
+            "a bundle holds one instrument, or versions of one whose latest keeps every "
+            "earlier item"
         )
-    ((ident, version),) = used
+    return latest
+
+
+def _load(study: Study, ident: str, version: int) -> Instrument:
     try:
         return load_instrument(ident, version)
     except (InstrumentError, LookupError, OSError, ValueError) as error:
@@ -200,7 +216,15 @@ def study_instrument(session: Session, study: Study) -> Instrument:
         ) from error
 
 
-def _team_labels(session: Session, study: Study) -> dict[int, str]:
+def _nests(earlier: Instrument, latest: Instrument) -> bool:
+    """Whether ``latest`` asks every item of ``earlier`` on the same response scale."""
+    return all(
+        item_id in latest.items and latest.items[item_id].response_scale == item.response_scale
+        for item_id, item in earlier.items.items()
+    )
+
+
+def team_labels(session: Session, study: Study) -> dict[int, str]:
     """Team names, written ``Theme/Team`` where two themes have a team of the same name."""
     rows = session.execute(
         select(Team.id, Team.name, Theme.name).join(Theme).where(Theme.study_id == study.id)
@@ -226,11 +250,13 @@ def _plural(count: int, word: str) -> str:
 def build_export(session: Session, study: Study, *, secret: str | None = None) -> StudyExport:
     """Read ``study`` from the database as a pseudonymous, validated study bundle.
 
-    What goes in (DESIGN section 5):
+    What goes in (docs/architecture.md#bundle):
 
     - ``roster.csv``: every invitation of every wave, one row per wave x team x invitee, with
       ``responded`` = 1 when the invitation has a submitted response; profession and
-      organisation come from the member (an empty profession is written ``not recorded``).
+      organisation as recorded for that wave (:mod:`survey_app.services.recorded`; a later
+      correction of the member does not rewrite past waves; an empty profession is written
+      ``not recorded``).
     - ``responses.csv``: submitted responses only (drafts are not data); one row per scored
       item of the instrument for each response, the value empty when not answered.
     - ``ties.csv``: the knowledge ties of submitted responses, from the respondent to the
@@ -266,16 +292,92 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
     key = study.secret if secret is None else secret
     if not key:
         raise ExportError(f'study "{study.name}" has no secret to derive pseudonyms from')
-    teams = _team_labels(session, study)
-    waves = list(session.execute(select(Wave.number, Wave.opens).where(Wave.study_id == study.id)))
+    teams = team_labels(session, study)
+    aliases = _Pseudonyms(key)
+    roster = _read_roster(session, study, teams, aliases)
+    if aliases.collide():
+        raise ExportError(
+            f'two members of study "{study.name}" would share a pseudonym; '
+            "change the study secret and export again"
+        )
+    left_out = _LeftOut()
+    # first: reading the answers marks who preferred not to answer the roster question
+    responses = _frame(_response_rows(session, instrument, roster, left_out), "responses.csv")
+    raw = Bundle(
+        responses=responses,
+        ties=_frame(_tie_rows(session, roster, aliases, left_out), "ties.csv"),
+        roster=_roster_frame(roster.rows),
+        interventions=_frame(
+            _intervention_rows(session, study, teams, roster, left_out), "interventions.csv"
+        ),
+        instrument=instrument,
+        comments=_frame(_comment_rows(session, instrument, roster, left_out), "comments.csv"),
+    )
+    return StudyExport(
+        bundle=_validated(raw, study),
+        study_id=study.id,
+        study_name=study.name,
+        notes=_notes(study, instrument, roster.drafts, left_out),
+        drafts=roster.drafts,
+    )
+
+
+class _Pseudonyms:
+    """Each member's :func:`pseudonym`, computed once per member."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.given: dict[int, str] = {}
+
+    def __call__(self, member_id: int) -> str:
+        if member_id not in self.given:
+            self.given[member_id] = pseudonym(self.key, member_id)
+        return self.given[member_id]
+
+    def collide(self) -> bool:
+        """Whether two members given a pseudonym so far share it."""
+        return len(set(self.given.values())) < len(self.given)
+
+
+@dataclass
+class _Roster:
+    """The roster rows, and the submitted responses (response id -> its roster row)."""
+
+    rows: list[dict[str, Any]]
+    submitted: dict[int, dict[str, Any]]
+    drafts: int
+    """Responses started but not submitted (not data)."""
+
+    def keys(self) -> set[tuple[Any, Any, Any]]:
+        """(wave, team, respondent) of every roster row."""
+        return {(r["wave"], r["team"], r["respondent"]) for r in self.rows}
+
+
+@dataclass
+class _LeftOut:
+    """What the bundle contract cannot hold, counted for the notes."""
+
+    unknown_items: Counter[str] = field(default_factory=Counter)
+    out_of_range: int = 0
+    off_roster_ties: int = 0
+    unknown_comments: int = 0
+    unsurveyed: int = 0
+
+
+def _read_roster(
+    session: Session, study: Study, teams: dict[int, str], aliases: _Pseudonyms
+) -> _Roster:
+    """Every invitation of the study's teams as a roster row; submitted responses and drafts."""
     invitations = session.execute(
         select(
             Invitation.id,
             Wave.number,
             Membership.team_id,
             Member.id,
-            Member.profession,
-            Member.organisation,
+            # as recorded for the wave (services/recorded.py); the member's own for old rows
+            func.coalesce(Invitation.profession, Member.profession),
+            func.coalesce(Invitation.organisation, Member.organisation),
+            Member.role,
             Response.id,
             Response.submitted_at,
         )
@@ -286,81 +388,83 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
         .where(Wave.study_id == study.id, Member.study_id == study.id)
         .order_by(Wave.number, Membership.team_id, Member.id)
     ).all()
-
-    pseudonyms: dict[int, str] = {}
-
-    def alias(member_id: int) -> str:
-        if member_id not in pseudonyms:
-            pseudonyms[member_id] = pseudonym(key, member_id)
-        return pseudonyms[member_id]
-
-    roster_rows: list[dict[str, Any]] = []
-    submitted: dict[int, dict[str, Any]] = {}  # response id -> respondent keys
-    drafts = 0
-    for _, wave, team_id, member_id, profession, organisation, response_id, at in invitations:
+    roster = _Roster(rows=[], submitted={}, drafts=0)
+    for _, wave, team_id, member_id, profession, organisation, role, response_id, at in invitations:
         if team_id not in teams:
             continue  # a membership in another study's team: not this study's data
         row = {
             "wave": wave,
             "team": teams[team_id],
-            "respondent": alias(member_id),
+            "respondent": aliases(member_id),
             "profession": (profession or "").strip() or NOT_RECORDED,
             "organisation": (organisation or "").strip(),
             "responded": response_id is not None and at is not None,
+            "network_answered": response_id is not None and at is not None,
+            "role": (role or "").strip(),
         }
-        roster_rows.append(row)
+        roster.rows.append(row)
         if response_id is None:
             continue
         if at is None:
-            drafts += 1
+            roster.drafts += 1
         else:
-            submitted[response_id] = row
-    if len(set(pseudonyms.values())) < len(pseudonyms):
-        raise ExportError(
-            f'two members of study "{study.name}" would share a pseudonym; '
-            "change the study secret and export again"
-        )
-    roster_keys = {(r["wave"], r["team"], r["respondent"]) for r in roster_rows}
-    notes: list[str] = []
-    items = instrument.items
+            roster.submitted[response_id] = row
+    return roster
 
-    answers: dict[int, dict[str, float]] = {rid: {} for rid in submitted}
-    unknown_items: Counter[str] = Counter()
-    out_of_range = 0
+
+def _response_rows(
+    session: Session, instrument: Instrument, roster: _Roster, left_out: _LeftOut
+) -> list[dict[str, Any]]:
+    """One row per scored item for each submitted response; unanswered or invalid is NaN.
+
+    Marks the roster row of a response that chose "Prefer not to answer" on the roster
+    question (``network_answered`` false), so it must run before the roster is framed.
+    """
+    items = instrument.items
+    answers: dict[int, dict[str, float]] = {rid: {} for rid in roster.submitted}
+    network_id = instrument.network.id if instrument.network is not None else None
     for response_id, item_id, value in _rows(
-        session, select(Answer.response_id, Answer.item_id, Answer.value), Answer, submitted
+        session, select(Answer.response_id, Answer.item_id, Answer.value), Answer, roster.submitted
     ):
+        if item_id == network_id and value is None:
+            # "Prefer not to answer" on the roster question: missing, not zero ties
+            roster.submitted[response_id]["network_answered"] = False
+            continue
         if item_id not in items:
-            unknown_items[item_id] += 1
+            left_out.unknown_items[item_id] += 1
             continue
         scale = items[item_id].response_scale
         if value is not None and math.isfinite(value) and scale.min <= value <= scale.max:
             answers[response_id][item_id] = float(value)
         elif value is not None:
-            out_of_range += 1
-    response_rows: list[dict[str, Any]] = []
-    for response_id, keys in submitted.items():
-        given = answers[response_id]
-        for item_id in items:
-            response_rows.append(
-                {
-                    **{c: keys[c] for c in COLUMNS["responses.csv"][:5]},
-                    "item": item_id,
-                    "value": given.get(item_id, float("nan")),
-                }
-            )
+            left_out.out_of_range += 1
+    key_columns = COLUMNS["responses.csv"][:5]
+    return [
+        {
+            **{c: keys[c] for c in key_columns},
+            "item": item_id,
+            "value": answers[response_id].get(item_id, float("nan")),
+        }
+        for response_id, keys in roster.submitted.items()
+        for item_id in items
+    ]
 
+
+def _tie_rows(
+    session: Session, roster: _Roster, aliases: _Pseudonyms, left_out: _LeftOut
+) -> list[dict[str, Any]]:
+    """Ties of submitted responses to someone else on that wave's team roster."""
+    roster_keys = roster.keys()
     tie_rows: list[dict[str, Any]] = []
-    off_roster_ties = 0
     for response_id, alter_id in _rows(
-        session, select(Tie.response_id, Tie.alter_member_id), Tie, submitted
+        session, select(Tie.response_id, Tie.alter_member_id), Tie, roster.submitted
     ):
-        source = submitted[response_id]
-        target = alias(alter_id)
+        source = roster.submitted[response_id]
+        target = aliases(alter_id)
         if target == source["respondent"] or (source["wave"], source["team"], target) not in (
             roster_keys
         ):
-            off_roster_ties += 1
+            left_out.off_roster_ties += 1
             continue
         tie_rows.append(
             {
@@ -370,19 +474,27 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
                 "target": target,
             }
         )
+    return tie_rows
 
+
+def _comment_rows(
+    session: Session, instrument: Instrument, roster: _Roster, left_out: _LeftOut
+) -> list[dict[str, Any]]:
+    """Non-empty answers of submitted responses to the instrument's free-text questions."""
     comment_rows: list[dict[str, Any]] = []
-    unknown_comments = 0
     comment_ids = set(instrument.comment_ids)
     for response_id, item_id, text in _rows(
-        session, select(Comment.response_id, Comment.item_id, Comment.text), Comment, submitted
+        session,
+        select(Comment.response_id, Comment.item_id, Comment.text),
+        Comment,
+        roster.submitted,
     ):
         if not (text or "").strip():
             continue
         if item_id not in comment_ids:
-            unknown_comments += 1
+            left_out.unknown_comments += 1
             continue
-        keys = submitted[response_id]
+        keys = roster.submitted[response_id]
         comment_rows.append(
             {
                 "wave": keys["wave"],
@@ -392,11 +504,21 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
                 "text": text.strip(),
             }
         )
+    return comment_rows
 
-    surveyed = {r["team"] for r in roster_rows}
+
+def _intervention_rows(
+    session: Session,
+    study: Study,
+    teams: dict[int, str],
+    roster: _Roster,
+    left_out: _LeftOut,
+) -> list[dict[str, Any]]:
+    """Interventions of surveyed teams, each in the first wave opening after it began."""
+    waves = session.execute(select(Wave.number, Wave.opens).where(Wave.study_id == study.id))
     wave_opens = [(opens.date(), number) for number, opens in waves]
+    surveyed = {r["team"] for r in roster.rows}
     intervention_rows: list[dict[str, Any]] = []
-    unsurveyed = 0
     for team_id, started_on, kind, description in session.execute(
         select(
             Intervention.team_id,
@@ -408,7 +530,7 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
         .order_by(Intervention.started_on, Intervention.id)
     ):
         if teams[team_id] not in surveyed:
-            unsurveyed += 1
+            left_out.unsurveyed += 1
             continue
         intervention_rows.append(
             {
@@ -418,59 +540,62 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
                 "description": " ".join((description or "").split()),
             }
         )
+    return intervention_rows
 
-    notes.append(f'Study "{study.name}", instrument {instrument.id} version {instrument.version}.')
-    notes.append(
+
+def _notes(
+    study: Study, instrument: Instrument, drafts: int, left_out: _LeftOut
+) -> tuple[str, ...]:
+    """The codebook's provenance statements: what the export is, and what it left out."""
+    notes = [
+        f'Study "{study.name}", instrument {instrument.id} version {instrument.version}.',
         "Respondents are pseudonymous: respondent = 'R' + the first 10 hex digits of "
         "HMAC-SHA256(study secret, member id). The same person has the same pseudonym in every "
-        "wave and team. No names or email addresses are exported."
-    )
-    notes.append(
+        "wave and team. No names or email addresses are exported.",
         "Only submitted responses are data: drafts (started but not submitted) are not "
         "exported, and their invitees count as not responded in the roster "
-        f"(drafts left out: {drafts})."
-    )
-    notes.append(
+        f"(drafts left out: {drafts}).",
         "Every scored item of the instrument has a row for every submitted response in the "
-        "long data; an empty value means the item was not answered."
-    )
-    notes.append(
+        "long data; an empty value means the item was not answered.",
         "An intervention belongs to the first wave that opens after the day it began (the wave "
-        "after the last one when no later wave has been scheduled yet)."
-    )
-    if unknown_items:
-        listed = ", ".join(sorted(unknown_items))
-        notes.append(
-            f"Left out: {_plural(sum(unknown_items.values()), 'answer')} to items that are "
-            f"not in the instrument ({listed})."
-        )
-    if out_of_range:
-        notes.append(
-            f"Set to missing: {_plural(out_of_range, 'answer')} outside the item's response scale."
-        )
-    if off_roster_ties:
-        notes.append(
-            f"Left out: {_plural(off_roster_ties, 'knowledge tie')} naming someone not on that "
-            "wave's team roster (or the respondent themself)."
-        )
-    if unknown_comments:
-        notes.append(
-            f"Left out: {_plural(unknown_comments, 'comment')} to free-text questions the "
-            "instrument does not have."
-        )
-    if unsurveyed:
-        notes.append(
-            f"Left out: {_plural(unsurveyed, 'intervention')} in teams with no invitations yet."
-        )
+        "after the last one when no later wave has been scheduled yet).",
+    ]
+    return tuple(notes + _left_out_notes(left_out))
 
-    raw = Bundle(
-        responses=_frame(response_rows, "responses.csv"),
-        ties=_frame(tie_rows, "ties.csv"),
-        roster=_frame(roster_rows, "roster.csv"),
-        interventions=_frame(intervention_rows, "interventions.csv"),
-        instrument=instrument,
-        comments=_frame(comment_rows, "comments.csv"),
-    )
+
+def _left_out_notes(left_out: _LeftOut) -> list[str]:
+    notes: list[str] = []
+    if left_out.unknown_items:
+        listed = ", ".join(sorted(left_out.unknown_items))
+        notes.append(
+            f"Left out: {_plural(sum(left_out.unknown_items.values()), 'answer')} to items that "
+            f"are not in the instrument ({listed})."
+        )
+    if left_out.out_of_range:
+        notes.append(
+            f"Set to missing: {_plural(left_out.out_of_range, 'answer')} outside the item's "
+            "response scale."
+        )
+    if left_out.off_roster_ties:
+        notes.append(
+            f"Left out: {_plural(left_out.off_roster_ties, 'knowledge tie')} naming someone not "
+            "on that wave's team roster (or the respondent themself)."
+        )
+    if left_out.unknown_comments:
+        notes.append(
+            f"Left out: {_plural(left_out.unknown_comments, 'comment')} to free-text questions "
+            "the instrument does not have."
+        )
+    if left_out.unsurveyed:
+        notes.append(
+            f"Left out: {_plural(left_out.unsurveyed, 'intervention')} in teams with no "
+            "invitations yet."
+        )
+    return notes
+
+
+def _validated(raw: Bundle, study: Study) -> Bundle:
+    """``raw`` written and read back, so the export is exactly what a bundle reader sees."""
     with tempfile.TemporaryDirectory(prefix="copkit-export-") as folder:
         try:
             bundle = read_bundle(write_bundle(raw, Path(folder) / "bundle"))
@@ -478,14 +603,7 @@ def build_export(session: Session, study: Study, *, secret: str | None = None) -
             raise ExportError(
                 f'the export of study "{study.name}" is not valid: {error}'
             ) from error
-    bundle = replace(bundle, source=f"study {study.name}")
-    return StudyExport(
-        bundle=bundle,
-        study_id=study.id,
-        study_name=study.name,
-        notes=tuple(notes),
-        drafts=drafts,
-    )
+    return replace(bundle, source=f"study {study.name}")
 
 
 def _rows(
@@ -505,6 +623,19 @@ def _rows(
     return sorted(rows, key=lambda row: tuple(row))
 
 
+def _roster_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``roster.csv``, with ``role`` only when some member has a role (KTA, facilitator ...),
+    and ``network_answered`` only when someone who responded chose "Prefer not to answer" on
+    the roster question (otherwise it equals ``responded``): a study using neither exports the
+    same bytes as before they existed."""
+    frame = _frame(rows, "roster.csv")
+    if any(row["role"] for row in rows):
+        frame["role"] = [row["role"] for row in rows]
+    if any(row["network_answered"] != row["responded"] for row in rows):
+        frame["network_answered"] = [row["network_answered"] for row in rows]
+    return frame
+
+
 def _frame(rows: list[dict[str, Any]], file: str) -> pd.DataFrame:
     columns = list(COLUMNS[file])
     if not rows:
@@ -512,9 +643,43 @@ def _frame(rows: list[dict[str, Any]], file: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def export_bundle(session: Session, study: Study, *, secret: str | None = None) -> Bundle:
-    """The study as a pseudonymous, validated study bundle (see :func:`build_export`)."""
-    return build_export(session, study, secret=secret).bundle
+def wave_schedule(session: Session, study: Study, now: datetime | None = None) -> pd.DataFrame:
+    """The study's waves as the bundle's ``waves.csv``: ``wave, opens, closes, status``.
+
+    Dates are the days the wave opened and closed (an early close replaces the planned one);
+    ``status`` is as of ``now`` (default: the current time).
+    """
+    now = utcnow() if now is None else now
+    waves = session.scalars(select(Wave).where(Wave.study_id == study.id).order_by(Wave.number))
+    rows = [
+        {
+            "wave": wave.number,
+            "opens": wave.opens.date().isoformat(),
+            "closes": min(wave.closes, wave.closed_early_at or wave.closes).date().isoformat(),
+            "status": wave.status(now),
+        }
+        for wave in waves
+    ]
+    return _frame(rows, "waves.csv")
+
+
+def export_bundle(
+    session: Session, study: Study, *, secret: str | None = None, now: datetime | None = None
+) -> Bundle:
+    """The study as a pseudonymous, validated study bundle (see :func:`build_export`), with its
+    wave schedule as of ``now`` (:func:`wave_schedule`), so an analysis can leave out waves
+    still open."""
+    return _scheduled_export(session, study, secret=secret, now=now).bundle
+
+
+def _scheduled_export(
+    session: Session, study: Study, *, secret: str | None = None, now: datetime | None = None
+) -> StudyExport:
+    """:func:`build_export` with the wave schedule in its bundle (a bundle writes ``waves.csv``)."""
+    export = build_export(session, study, secret=secret)
+    return replace(
+        export, bundle=replace(export.bundle, schedule=wave_schedule(session, study, now))
+    )
 
 
 def check_format(fmt: str) -> None:
@@ -617,10 +782,30 @@ def write_study_export(
     """
     target = Path(path)
     check_target(fmt, target)
-    export = build_export(session, study)
+    export = _scheduled_export(session, study)
     write_export(export.bundle, fmt, target, title=export.study_name, notes=export.notes)
     _audit_export(session, export, fmt, target.name, user=user, actor=actor, ip=ip)
     return export
+
+
+@transactional
+def record_report(
+    session: Session, study: Study, detail: dict[str, Any], *, actor: str | None = None
+) -> None:
+    """Record in the audit trail that a report of ``study`` was made (committed).
+
+    ``detail`` says what the report covered (``{"waves": [...]}``, or the audience and teams of
+    a manager brief); ``actor="cli"`` from the command line.
+    """
+    audit.record(
+        session,
+        REPORT_ACTION,
+        actor=actor,
+        study_id=study.id,
+        object_type="study",
+        object_id=study.id,
+        detail=detail,
+    )
 
 
 def download_name(study_name: str, fmt: str) -> str:
@@ -646,7 +831,7 @@ def export_download(
     """
     check_format(fmt)
     name = download_name(study.name, fmt)
-    export = build_export(session, study)
+    export = _scheduled_export(session, study)
     with tempfile.TemporaryDirectory(prefix="copkit-download-") as folder:
         written = write_export(
             export.bundle, fmt, Path(folder) / name, title=export.study_name, notes=export.notes

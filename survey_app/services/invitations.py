@@ -14,17 +14,18 @@ transactions so that the database is never locked while the mail server is talke
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from flask import render_template
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from survey_app.config import DEFAULTS, setting
 from survey_app.localtime import format_moment, zone_from_config
 from survey_app.models import (
     Invitation,
@@ -37,9 +38,11 @@ from survey_app.models import (
     WaveStatus,
     utcnow,
 )
-from survey_app.services import audit
+from survey_app.services import audit, mail_templates, participant_information
 from survey_app.services.audit import Actor
 from survey_app.services.mailer import MailError, SmtpSettings, build_message
+from survey_app.services.participant_information import ParticipantInformation
+from survey_app.services.questionnaire import estimated_minutes, pages_for
 from survey_app.services.transactions import write_transaction
 from survey_app.tokens import hash_token, invitation_token, invitation_url
 
@@ -66,9 +69,11 @@ class MailingSettings:
 
     base_url: str
     secret_key: str
-    reminder_limit: int = 2
-    reminder_interval: timedelta = timedelta(hours=72)
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    reminder_limit: int = DEFAULTS["REMINDER_LIMIT"]
+    reminder_interval: timedelta = timedelta(hours=DEFAULTS["REMINDER_INTERVAL_HOURS"])
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULTS["TIMEZONE"]))
+    help_email: str | None = None
+    """The installation's address for respondents' questions, for studies without their own."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailingSettings:
@@ -83,8 +88,8 @@ class MailingSettings:
         if not secret_key:
             raise ValueError("setting SECRET_KEY is empty; invitation links cannot be made")
         numbers: dict[str, int] = {}
-        for key, default in (("REMINDER_LIMIT", 2), ("REMINDER_INTERVAL_HOURS", 72)):
-            value = config.get(key, default)
+        for key in ("REMINDER_LIMIT", "REMINDER_INTERVAL_HOURS"):
+            value = setting(config, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"setting {key} must be a whole number >= 0, not {value!r}")
             numbers[key] = value
@@ -94,6 +99,7 @@ class MailingSettings:
             reminder_limit=numbers["REMINDER_LIMIT"],
             reminder_interval=timedelta(hours=numbers["REMINDER_INTERVAL_HOURS"]),
             timezone=zone_from_config(config),
+            help_email=participant_information.installation_contact(config),
         )
 
 
@@ -129,7 +135,10 @@ class SendReport:
         if self.kind == "invitation" and self.created:
             text += f" ({self.created} new invitations created)"
         if self.failures:
-            text += f", {len(self.failures)} failed (they will be retried on the next run)"
+            text += (
+                f", {len(self.failures)} failed (they will be retried on the next run): "
+                + failure_reasons(self.failures)
+            )
         if self.remaining:
             text += f"; {self.remaining} more are due: send again to continue"
         elif self.sent == 0 and not self.failures:
@@ -137,6 +146,19 @@ class SendReport:
                 f" (nobody is due {'an invitation' if self.kind == 'invitation' else 'a reminder'})"
             )
         return text + "."
+
+
+def failure_reasons(failures: list[SendFailure]) -> str:
+    """The distinct reasons of failed messages, most frequent first, each with its count.
+
+    Examples
+    --------
+    >>> failure_reasons([SendFailure(1, "a@x.org", "refused"), SendFailure(2, "b@x.org",
+    ...     "refused"), SendFailure(3, "c@x.org", "timed out")])
+    'refused (2); timed out (1)'
+    """
+    counts = Counter(failure.error for failure in failures)
+    return "; ".join(f"{reason} ({count})" for reason, count in counts.most_common())
 
 
 @dataclass(frozen=True)
@@ -187,11 +209,23 @@ def _create_missing(session: Session, wave_id: int, secret_key: str, today: date
     wave = session.get(Wave, wave_id)
     if wave is None:
         return 0
-    missing = list(session.scalars(_uninvited(wave, today).order_by(Membership.id)))
+    missing = session.execute(
+        _uninvited(wave, today)
+        .add_columns(Member.profession, Member.organisation)
+        .join(Member, Membership.member_id == Member.id)
+        .order_by(Membership.id)
+    ).all()
     created = [
-        # A random placeholder until the id (part of the token) is known, a moment later.
-        Invitation(membership_id=membership_id, wave_id=wave_id, token_hash=secrets.token_hex(32))
-        for membership_id in missing
+        # A random placeholder until the id (part of the token) is known, a moment later; the
+        # member's profession and organisation as recorded for this wave (services/recorded.py).
+        Invitation(
+            membership_id=membership_id,
+            wave_id=wave_id,
+            token_hash=secrets.token_hex(32),
+            profession=profession,
+            organisation=organisation,
+        )
+        for membership_id, profession, organisation in missing
     ]
     session.add_all(created)
     session.flush()
@@ -334,36 +368,72 @@ def _still_due(
     return True
 
 
+@dataclass(frozen=True)
+class Letter:
+    """What every message of a study says besides the person's details: its template, who is
+    asking (participant information) and whom to write to."""
+
+    template: mail_templates.Template
+    information: ParticipantInformation
+    contact: str | None
+
+    @classmethod
+    def of(cls, session: Session, study: Study, kind: Kind, settings: MailingSettings) -> Letter:
+        """The study's letter of ``kind``."""
+        information = participant_information.of_study(study)
+        return cls(
+            mail_templates.study_template(session, study, kind),
+            information,
+            information.contact(settings.help_email),
+        )
+
+
 def _compose(
-    kind: Kind,
     outgoing: _Outgoing,
-    study: str,
     wave: Wave,
     settings: MailingSettings,
     mail: SmtpSettings,
+    letter: Letter,
 ) -> Any:
-    """The message for one invitation or reminder, from the templates in ``templates/mail``."""
-    context = {
-        "kind": kind,
+    """The message for one invitation or reminder, from the study's template.
+
+    Every message's fixed footer carries the link to withdraw from the study and, when the study
+    shares results with team members and an earlier wave has closed, the link to the team's
+    results (issue 15 and 16: evaluators cannot remove them).
+    """
+    _, pages = pages_for(wave.instrument_id, wave.instrument_version)
+    link = invitation_url(settings.base_url, outgoing.token)
+    values = {
         "name": outgoing.name,
         "team": outgoing.team,
-        "study": study,
-        "wave_number": wave.number,
         "closes": format_moment(wave.closes, settings.timezone),
-        "link": invitation_url(settings.base_url, outgoing.token),
-        "reminder_number": outgoing.reminder_number,
+        "minutes": str(estimated_minutes(pages)),
+        "link": link,
     }
-    if kind == "invitation":
-        subject = f"{study}: a short survey about {outgoing.team} (open until {context['closes']})"
-    else:
-        subject = f"Reminder: the {study} survey about {outgoing.team} closes {context['closes']}"
+    message = mail_templates.compose(
+        letter.template,
+        values,
+        letter.information,
+        letter.contact,
+        withdraw_link=f"{link}/withdraw",
+        results_link=f"{link}/results" if _results_to_show(wave) else None,
+    )
     return build_message(
         mail,
         to_name=outgoing.name,
         to_email=outgoing.email,
-        subject=subject,
-        text=render_template(f"mail/{kind}.txt", **context),
-        html=render_template(f"mail/{kind}.html", **context),
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+    )
+
+
+def _results_to_show(wave: Wave) -> bool:
+    """Whether the wave's study shares results with team members and has an earlier wave closed."""
+    study = wave.study
+    now = utcnow()
+    return study.share_results and any(
+        earlier.number < wave.number and earlier.status(now) == "closed" for earlier in study.waves
     )
 
 
@@ -373,6 +443,7 @@ def _record_result(
     values: dict[str, Any] = {"send_claim": None, "send_claimed_at": None, "send_error": error}
     if error is None and kind == "invitation":
         values["sent_at"] = now
+        values["sent_via"] = "email"
     elif error is None:
         values["reminded_count"] = Invitation.reminded_count + 1
         values["last_reminded_at"] = now
@@ -401,10 +472,14 @@ def _send(
     study = session.get(Study, study_id)
     study_name = "" if study is None else study.name
     report = SendReport(kind=kind, study=study_name, wave_number=number)
+    if study is None:
+        report.skipped_reason = "the study no longer exists"
+        return report
+    letter = Letter.of(session, study, kind, settings)
     now = clock()
     status = wave.status(now)
     if status != "open":
-        report.skipped_reason = _closed_reason(wave, status, settings.timezone)
+        report.skipped_reason = closed_reason(wave, status, settings.timezone)
         return report
     if kind == "reminder" and settings.reminder_limit == 0:
         report.skipped_reason = "reminders are switched off (REMINDER_LIMIT is 0)"
@@ -414,24 +489,10 @@ def _send(
     run = secrets.token_hex(16)
     try:
         for outgoing in _claim(session, wave_id, kind, run, settings, now, limit):
-            moment = clock()
-            if not _still_due(session, kind, outgoing, wave_id, moment):
-                continue  # released below; the wave closed or the person submitted meanwhile
-            message_wave = session.get(Wave, wave_id)
-            if message_wave is None:
+            if not _deliver(
+                session, kind, outgoing, wave_id, run, mailer, settings, letter, clock, report
+            ):
                 break
-            try:
-                message = _compose(
-                    kind, outgoing, study_name, message_wave, settings, mailer.settings
-                )
-                mailer.send(message)
-            except (MailError, ValueError) as error:
-                reason = str(error)[:ERROR_MAX] or type(error).__name__
-                _record_result(session, kind, outgoing, run, moment, reason)
-                report.failures.append(SendFailure(outgoing.invitation_id, outgoing.email, reason))
-            else:
-                _record_result(session, kind, outgoing, run, moment, None)
-                report.sent += 1
     finally:
         _release(session, run)
     if limit is not None:
@@ -440,28 +501,67 @@ def _send(
             due = count_due(session, current_wave, kind, settings, clock())
             report.remaining = max(0, due - len(report.failures))  # failures are due again
     if report.created or report.sent or report.failures:
-        with write_transaction(session):
-            audit.record_action(
-                session,
-                actor,
-                "invitations.send" if kind == "invitation" else "reminders.send",
-                study_id=study_id,
-                object_type="wave",
-                object_id=wave_id,
-                detail={
-                    "wave": number,
-                    "created": report.created,
-                    "sent": report.sent,
-                    "failed": [
-                        {"invitation": failure.invitation_id, "error": failure.error}
-                        for failure in report.failures
-                    ],
-                },
-            )
+        _audit_run(session, actor, report, study_id, wave_id)
     return report
 
 
-def _closed_reason(wave: Wave, status: WaveStatus, zone: ZoneInfo) -> str:
+def _deliver(
+    session: Session,
+    kind: Kind,
+    outgoing: _Outgoing,
+    wave_id: int,
+    run: str,
+    mailer: Mailer,
+    settings: MailingSettings,
+    letter: Letter,
+    clock: Callable[[], datetime],
+    report: SendReport,
+) -> bool:
+    """Mail one claimed message if it is still due, recording the outcome on its invitation
+    and in ``report``; False when the wave is gone and the run should stop."""
+    moment = clock()
+    if not _still_due(session, kind, outgoing, wave_id, moment):
+        return True  # released at the end; the wave closed or the person submitted meanwhile
+    message_wave = session.get(Wave, wave_id)
+    if message_wave is None:
+        return False
+    try:
+        mailer.send(_compose(outgoing, message_wave, settings, mailer.settings, letter))
+    except (MailError, ValueError) as error:
+        reason = str(error)[:ERROR_MAX] or type(error).__name__
+        _record_result(session, kind, outgoing, run, moment, reason)
+        report.failures.append(SendFailure(outgoing.invitation_id, outgoing.email, reason))
+    else:
+        _record_result(session, kind, outgoing, run, moment, None)
+        report.sent += 1
+    return True
+
+
+def _audit_run(
+    session: Session, actor: Actor, report: SendReport, study_id: int, wave_id: int
+) -> None:
+    with write_transaction(session):
+        audit.record_action(
+            session,
+            actor,
+            "invitations.send" if report.kind == "invitation" else "reminders.send",
+            study_id=study_id,
+            object_type="wave",
+            object_id=wave_id,
+            detail={
+                "wave": report.wave_number,
+                "created": report.created,
+                "sent": report.sent,
+                "failed": [
+                    {"invitation": failure.invitation_id, "error": failure.error}
+                    for failure in report.failures
+                ],
+            },
+        )
+
+
+def closed_reason(wave: Wave, status: WaveStatus, zone: ZoneInfo) -> str:
+    """Why a wave that is not open takes no answers: when it opens, or when it closed."""
     if status == "scheduled":
         return f"the wave opens on {format_moment(wave.opens, zone)}"
     closed_at = wave.closed_early_at if wave.closed_early_at is not None else wave.closes
@@ -505,3 +605,90 @@ def send_reminders(
     A failed reminder is recorded and retried on the next run.
     """
     return _send(session, "reminder", wave, mailer, settings, actor, clock, limit)
+
+
+def resend(
+    session: Session,
+    wave: Wave,
+    invitation_id: int,
+    mailer: Mailer,
+    settings: MailingSettings,
+    actor: Actor,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> SendReport:
+    """Mail one person's invitation again now (a lost or deleted e-mail), with the same link.
+
+    Only while the wave is open and the person is still a member of the team; the message is
+    the invitation, not a reminder, and does not count against the reminder limit. Audited as
+    ``invitation.resend``; a failure is kept on the invitation (``send_error``) and reported.
+    """
+    report = SendReport(kind="invitation", study="", wave_number=wave.number)
+    now = clock()
+    status = wave.status(now)
+    study = session.get(Study, wave.study_id)
+    if study is None:
+        report.skipped_reason = "the study no longer exists"
+        return report
+    report.study = study.name
+    letter = Letter.of(session, study, "invitation", settings)
+    if status != "open":
+        report.skipped_reason = closed_reason(wave, status, settings.timezone)
+        return report
+    wave_id, study_id, number = wave.id, wave.study_id, wave.number
+    with write_transaction(session):
+        row = session.execute(
+            select(Invitation, Member.name, Member.email, Team.name)
+            .join(Membership, Invitation.membership_id == Membership.id)
+            .join(Member, Membership.member_id == Member.id)
+            .join(Team, Membership.team_id == Team.id)
+            .where(
+                Invitation.id == invitation_id,
+                Invitation.wave_id == wave_id,
+                current_membership(now.date()),
+            )
+        ).one_or_none()
+        if row is None:
+            report.skipped_reason = "this person is no longer a member of the team"
+            return report
+        invitation, name, email, team = row
+        outgoing = _Outgoing(
+            invitation_id, name, email, team, invitation_token(invitation, settings.secret_key), 1
+        )
+    current = session.get(Wave, wave_id)
+    if current is None:
+        report.skipped_reason = "the wave no longer exists"
+        return report
+    error: str | None = None
+    try:
+        mailer.send(_compose(outgoing, current, settings, mailer.settings, letter))
+    except (MailError, ValueError) as failure:
+        error = str(failure)[:ERROR_MAX] or type(failure).__name__
+        report.failures.append(SendFailure(invitation_id, email, error))
+    else:
+        report.sent = 1
+    values: dict[str, Any] = {"send_error": error}
+    with write_transaction(session):
+        if error is None:
+            session.execute(
+                update(Invitation)
+                .where(Invitation.id == invitation_id, Invitation.sent_at.is_(None))
+                .values(sent_at=now, sent_via="email")
+                .execution_options(synchronize_session=False)
+            )
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record_action(
+            session,
+            actor,
+            "invitation.resend",
+            study_id=study_id,
+            object_type="invitation",
+            object_id=invitation_id,
+            detail={"wave": number, "sent": error is None, "error": error},
+        )
+    return report

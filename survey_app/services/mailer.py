@@ -13,6 +13,8 @@ from email.utils import formatdate, make_msgid
 from types import TracebackType
 from typing import Any
 
+from survey_app.config import DEFAULTS, setting
+
 
 class MailError(Exception):
     """One message could not be sent; ``str(error)`` says why (it is stored on the invitation)."""
@@ -29,31 +31,31 @@ class SmtpSettings:
     587
     """
 
-    host: str = "localhost"
-    port: int = 25
-    user: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    timeout: float = 30.0
-    mail_from: str = "copkit@localhost"
+    host: str = DEFAULTS["SMTP_HOST"]
+    port: int = DEFAULTS["SMTP_PORT"]
+    user: str | None = DEFAULTS["SMTP_USER"]
+    password: str | None = DEFAULTS["SMTP_PASSWORD"]
+    starttls: bool = DEFAULTS["SMTP_STARTTLS"]
+    timeout: float = DEFAULTS["SMTP_TIMEOUT"]
+    mail_from: str = DEFAULTS["MAIL_FROM"]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SmtpSettings:
         """The settings from an app's configuration; ValueError for an impossible value."""
-        port = config.get("SMTP_PORT", 25)
+        port = setting(config, "SMTP_PORT")
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             raise ValueError(f"setting SMTP_PORT must be a port number (1-65535), not {port!r}")
-        timeout = config.get("SMTP_TIMEOUT", 30)
+        timeout = setting(config, "SMTP_TIMEOUT")
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             raise ValueError(f"setting SMTP_TIMEOUT must be a positive number, not {timeout!r}")
-        starttls = config.get("SMTP_STARTTLS", False)
+        starttls = setting(config, "SMTP_STARTTLS")
         if isinstance(starttls, str):
             starttls = starttls.strip().lower() in ("1", "true", "yes", "on")
         mail_from = str(config.get("MAIL_FROM") or "")
         if "@" not in mail_from:
             raise ValueError(f"setting MAIL_FROM must be an email address, not {mail_from!r}")
         return cls(
-            host=str(config.get("SMTP_HOST") or "localhost"),
+            host=str(config.get("SMTP_HOST") or DEFAULTS["SMTP_HOST"]),
             port=port,
             user=config.get("SMTP_USER") or None,
             password=config.get("SMTP_PASSWORD") or None,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from instruments import CommentQuestion, Instrument, NetworkQuestion, ResponseScale, load
+from survey_app.services.respondent_titles import respondent_title
 
 PageKind = Literal["rated", "network", "comments"]
 
@@ -47,7 +48,11 @@ class Page:
         A page of rated items (one scale, or the single items), the roster question, or the
         free-text questions.
     title : str
-        The page heading.
+        The page heading respondents read: plain words from
+        :mod:`survey_app.services.respondent_titles` ("Working together"), not the analytic
+        name.
+    analytic_name : str
+        The scale's name in the instrument ("Mutual engagement"), for staff.
     about_team : bool
         Whether the questions refer to the team itself ("These questions are about <team>");
         identity pages about one's profession or organisation do not.
@@ -62,6 +67,7 @@ class Page:
     questions: tuple[RatedQuestion, ...] = ()
     network: NetworkQuestion | None = None
     comments: tuple[CommentQuestion, ...] = ()
+    analytic_name: str = ""
 
     @property
     def field_ids(self) -> tuple[str, ...]:
@@ -103,7 +109,9 @@ def plan(instrument: Instrument) -> tuple[Page, ...]:
     >>> from instruments import load
     >>> pages = plan(load("cop-health", 1))
     >>> len(pages), pages[0].title, pages[0].field_ids[:2], pages[-1].kind
-    (9, 'Mutual engagement', ('me1', 'me2'), 'comments')
+    (9, 'Working together', ('me1', 'me2'), 'comments')
+    >>> pages[0].analytic_name
+    'Mutual engagement'
     >>> [page.about_team for page in pages[3:6]]
     [True, False, False]
     """
@@ -114,23 +122,56 @@ def plan(instrument: Instrument) -> tuple[Page, ...]:
             for item in scale.items
         )
         about = _mentions_team([item.text for item in scale.items])
-        pages.append(Page(len(pages) + 1, "rated", scale.label, about, questions=questions))
+        pages.append(
+            Page(
+                len(pages) + 1,
+                "rated",
+                respondent_title(scale.id, scale.label),
+                about,
+                questions=questions,
+                analytic_name=scale.label,
+            )
+        )
     singles = instrument.single_items
     if singles:
         questions = tuple(
             RatedQuestion(single.id, single.text, _options(single.response_scale))
             for single in singles
         )
-        title = (singles[0].label if len(singles) == 1 else "") or SINGLE_ITEMS_TITLE
+        label = (singles[0].label if len(singles) == 1 else "") or SINGLE_ITEMS_TITLE
+        title = respondent_title(singles[0].id, label) if len(singles) == 1 else label
         about = _mentions_team([single.text for single in singles])
-        pages.append(Page(len(pages) + 1, "rated", title, about, questions=questions))
+        pages.append(
+            Page(
+                len(pages) + 1,
+                "rated",
+                title,
+                about,
+                questions=questions,
+                analytic_name=label,
+            )
+        )
     if instrument.network is not None:
         pages.append(
-            Page(len(pages) + 1, "network", NETWORK_TITLE, True, network=instrument.network)
+            Page(
+                len(pages) + 1,
+                "network",
+                NETWORK_TITLE,
+                True,
+                network=instrument.network,
+                analytic_name="Knowledge network",
+            )
         )
     if instrument.comments:
         pages.append(
-            Page(len(pages) + 1, "comments", COMMENTS_TITLE, True, comments=instrument.comments)
+            Page(
+                len(pages) + 1,
+                "comments",
+                COMMENTS_TITLE,
+                True,
+                comments=instrument.comments,
+                analytic_name=COMMENTS_TITLE,
+            )
         )
     return tuple(pages)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,11 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey_app.models import Member, Membership, Study, Team, Theme, utcnow
-from survey_app.services import audit
+from survey_app.services import audit, recorded
 from survey_app.services.audit import Actor
-from survey_app.services.errors import ServiceError
+from survey_app.services.errors import Problem, ServiceError
 from survey_app.services.members import MemberDetails
 from survey_app.services.study_setup import NAME_MAX, create_study, find_study
+from survey_app.services.transactions import transactional
 from survey_app.services.validation import clean, name_problem
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -33,21 +34,26 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "organisation",
     "organisation_type",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("theme",)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("theme", "role")
 DEFAULT_THEME = "General"
 """The theme of a new team when the file has no theme for it."""
 
 
 class RosterError(ServiceError):
-    """A roster file with problems; ``problems`` lists each one (``line 4: ...``)."""
+    """A roster file with problems, each a message that starts with its line (``line 4: ...``).
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = tuple(problems)
-        count = len(problems)
+    The problems are about the file as a whole (``field`` is ``None``); ``str(error)`` counts
+    them on a first line and gives one per line after it, as the CLI prints them.
+    """
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        super().__init__([Problem(None, problem) for problem in problems])
+
+    def summary(self) -> str:
+        """A count of the problems, then one per line."""
+        count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(
-            f"the roster has {count} {noun}; nothing was imported:\n" + "\n".join(problems)
-        )
+        return f"the roster has {count} {noun}; nothing was imported:\n" + "\n".join(self.messages)
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ def _header(number: int, record: list[str]) -> tuple[list[str], list[str]]:
         if name not in known:
             problems.append(
                 f'line {number}: unknown column "{name}" (the columns are '
-                f"{', '.join(REQUIRED_COLUMNS)}, and optionally theme)"
+                f"{', '.join(REQUIRED_COLUMNS)}, and optionally theme and role)"
             )
     problems.extend(
         f'line {number}: missing column "{name}"' for name in REQUIRED_COLUMNS if name not in seen
@@ -228,11 +234,12 @@ def parse_roster(data: bytes) -> list[RosterRow]:
             values["profession"],
             values["organisation"],
             values["organisation_type"],
+            values.get("role"),
         )
         team = clean(values["team"])
         theme = clean(values.get("theme"))
         line_problems = [name_problem(team, "team", NAME_MAX)]
-        line_problems += details.problems()
+        line_problems += [problem.message for problem in details.problems()]
         if theme:
             line_problems.append(name_problem(theme, "theme", NAME_MAX))
         found = [p for p in line_problems if p]
@@ -278,13 +285,7 @@ def _consistency_problems(rows: list[RosterRow]) -> list[str]:
 
 
 def _as_member(details: MemberDetails) -> Member:
-    return Member(
-        name=details.name,
-        email=details.email,
-        profession=details.profession,
-        organisation=details.organisation,
-        organisation_type=details.organisation_type,
-    )
+    return Member(**details.columns())
 
 
 class _Teams:
@@ -332,6 +333,7 @@ def _resolve_themes(rows: list[RosterRow], teams: _Teams) -> dict[int, str]:
     return resolved
 
 
+@transactional
 def import_roster(
     session: Session,
     study_name: str,
@@ -418,6 +420,9 @@ def import_roster(
                 summary.updated_emails.append(member.email)
         placed.append((member, team))
     session.flush()
+    recorded.refresh_unclosed_waves(
+        session, [members[email].id for email in summary.updated_emails]
+    )
     for member, team in placed:
         if (member.id, team.id) not in existing_memberships:
             session.add(Membership(member=member, team=team, joined_on=today))
@@ -444,6 +449,7 @@ def import_roster(
     return summary
 
 
+@transactional
 def record_rejection(
     session: Session, study: Study | None, study_name: str, error: RosterError, actor: Actor
 ) -> None:

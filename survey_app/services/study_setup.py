@@ -9,10 +9,22 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from survey_app.models import Intervention, Member, Study, Team, Theme, Wave
+from survey_app.models import (
+    Intervention,
+    Invitation,
+    Member,
+    Membership,
+    StaffStudy,
+    Study,
+    Team,
+    Theme,
+    Wave,
+    utcnow,
+)
 from survey_app.services import audit
 from survey_app.services.audit import Actor
-from survey_app.services.errors import ServiceError
+from survey_app.services.errors import Problem, ServiceError, raise_problems
+from survey_app.services.transactions import transactional
 from survey_app.services.validation import clean, name_problem
 
 NAME_MAX = 200
@@ -25,8 +37,9 @@ def find_study(session: Session, name: str) -> Study | None:
     return session.scalar(select(Study).where(Study.name == clean(name)))
 
 
+@transactional
 def create_study(session: Session, name: str, actor: Actor) -> Study:
-    """Create a study (the caller commits).
+    """Create a study; an evaluator creating it works on it from then on.
 
     Raises
     ------
@@ -38,10 +51,12 @@ def create_study(session: Session, name: str, actor: Actor) -> Study:
     if problem is None and find_study(session, name) is not None:
         problem = f'a study named "{name}" already exists'
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, field="name")
     study = Study(name=name)
     session.add(study)
     session.flush()
+    if actor.user is not None and actor.user.role != "admin":
+        session.add(StaffStudy(user_id=actor.user.id, study_id=study.id))
     audit.record_action(
         session,
         actor,
@@ -68,8 +83,9 @@ def find_theme(session: Session, study: Study, name: str) -> Theme | None:
     )
 
 
+@transactional
 def create_theme(session: Session, study: Study, name: str, actor: Actor) -> Theme:
-    """Add a theme to ``study`` (the caller commits); the name must be new in the study."""
+    """Add a theme to ``study``; the name must be new in the study."""
     name = clean(name)
     problem = name_problem(name, "theme name", NAME_MAX)
     if problem is None and session.scalar(
@@ -77,7 +93,7 @@ def create_theme(session: Session, study: Study, name: str, actor: Actor) -> The
     ):
         problem = f'the study already has a theme "{name}"'
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, field="name")
     theme = Theme(study=study, name=name)
     session.add(theme)
     session.flush()
@@ -114,11 +130,12 @@ def team_label(team: Team) -> str:
     return f"{team.theme.name} / {team.name}"
 
 
+@transactional
 def create_team(session: Session, study: Study, theme_id: int, name: str, actor: Actor) -> Team:
-    """Add a team to one of ``study``'s themes (the caller commits)."""
+    """Add a team to one of ``study``'s themes."""
     theme = session.get(Theme, theme_id)
     if theme is None or theme.study_id != study.id:
-        raise ServiceError("choose one of the study's themes")
+        raise ServiceError("choose one of the study's themes", field="theme")
     name = clean(name)
     problem = name_problem(name, "team name", NAME_MAX)
     if problem is None and session.scalar(
@@ -126,7 +143,7 @@ def create_team(session: Session, study: Study, theme_id: int, name: str, actor:
     ):
         problem = f'theme "{theme.name}" already has a team "{name}"'
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, field="name")
     team = Team(theme=theme, name=name)
     session.add(team)
     session.flush()
@@ -159,6 +176,7 @@ def list_interventions(
     return list(session.scalars(query))
 
 
+@transactional
 def add_intervention(
     session: Session,
     study: Study,
@@ -168,16 +186,17 @@ def add_intervention(
     description: str,
     actor: Actor,
 ) -> Intervention:
-    """Record an intervention in ``team`` (the caller commits)."""
+    """Record an intervention in ``team``."""
     if team.study_id != study.id:
-        raise ServiceError("choose one of the study's teams")
+        raise ServiceError("choose one of the study's teams", field="team")
     kind = clean(kind)
     description = clean(description)
-    problems = [p for p in (name_problem(kind, "kind", KIND_MAX),) if p]
+    problems = [Problem("kind", p) for p in (name_problem(kind, "kind", KIND_MAX),) if p]
     if len(description) > DESCRIPTION_MAX:
-        problems.append(f"the description is longer than {DESCRIPTION_MAX} characters")
-    if problems:
-        raise ServiceError("; ".join(problems))
+        problems.append(
+            Problem("description", f"the description is longer than {DESCRIPTION_MAX} characters")
+        )
+    raise_problems(problems)
     intervention = Intervention(
         team=team, started_on=started_on, kind=kind, description=description
     )
@@ -199,10 +218,11 @@ def add_intervention(
     return intervention
 
 
+@transactional
 def delete_intervention(
     session: Session, study: Study, intervention: Intervention, actor: Actor
 ) -> None:
-    """Remove an intervention recorded by mistake (the caller commits)."""
+    """Remove an intervention recorded by mistake."""
     detail = {
         "team": team_label(intervention.team),
         "started_on": intervention.started_on.isoformat(),
@@ -218,6 +238,191 @@ def delete_intervention(
         detail=detail,
     )
     session.delete(intervention)
+
+
+def _closed_waves_surveying(session: Session, team_ids: Collection[int]) -> list[int]:
+    """The numbers of the closed waves that surveyed any of ``team_ids`` (their released
+    results and exports name those teams and their themes)."""
+    if not team_ids:
+        return []
+    now = utcnow()
+    return sorted(
+        wave.number
+        for wave in session.scalars(
+            select(Wave)
+            .join(Invitation, Invitation.wave_id == Wave.id)
+            .join(Membership, Membership.id == Invitation.membership_id)
+            .where(Membership.team_id.in_(list(team_ids)))
+            .distinct()
+        )
+        if wave.status(now) == "closed"
+    )
+
+
+@transactional
+def rename_theme(session: Session, study: Study, theme: Theme, name: str, actor: Actor) -> None:
+    """Rename a theme (the caller's view commits through :func:`transactional`).
+
+    Refused, with the reason, for an empty or duplicate name in the study, and once a closed
+    wave surveyed any of its teams: team labels ("Theme / Team") are part of that wave's
+    released results and exports, which must keep naming the same teams.
+    """
+    name = clean(name)
+    problem = name_problem(name, "theme name", NAME_MAX)
+    if problem is None and session.scalar(
+        select(Theme.id).where(Theme.study_id == study.id, Theme.name == name, Theme.id != theme.id)
+    ):
+        problem = f'the study already has a theme "{name}"'
+    if problem:
+        raise ServiceError(problem, field="name")
+    refusal = theme_rename_refusal(session, theme)
+    if refusal:
+        raise ServiceError(refusal, field="name")
+    if name == theme.name:
+        return
+    audit.record_action(
+        session,
+        actor,
+        "theme.rename",
+        study_id=study.id,
+        object_type="theme",
+        object_id=theme.id,
+        detail={"from": theme.name, "to": name},
+    )
+    theme.name = name
+
+
+def theme_rename_refusal(session: Session, theme: Theme) -> str | None:
+    """Why ``theme`` cannot be renamed, or None: once a closed wave surveyed any of its teams,
+    its name is part of that wave's released results and exports."""
+    closed = _closed_waves_surveying(session, [team.id for team in theme.teams])
+    if closed:
+        return (
+            f'theme "{theme.name}" cannot be renamed: its teams were surveyed in closed wave '
+            f"{closed[0]}, whose results and exports name them"
+        )
+    return None
+
+
+def theme_deletion_refusal(theme: Theme) -> str | None:
+    """Why ``theme`` cannot be deleted, or None: only a theme with no teams can go."""
+    teams = len(theme.teams)
+    if teams:
+        return (
+            f'theme "{theme.name}" cannot be deleted: {teams} '
+            f"{'team belongs' if teams == 1 else 'teams belong'} to it"
+        )
+    return None
+
+
+@transactional
+def delete_theme(session: Session, study: Study, theme: Theme, actor: Actor) -> None:
+    """Delete a theme added by mistake (the caller commits); refused with the reason unless
+    :func:`theme_deletion_refusal` finds nothing depending on it."""
+    refusal = theme_deletion_refusal(theme)
+    if refusal:
+        raise ServiceError(refusal)
+    audit.record_action(
+        session,
+        actor,
+        "theme.delete",
+        study_id=study.id,
+        object_type="theme",
+        object_id=theme.id,
+        detail={"name": theme.name},
+    )
+    session.delete(theme)
+
+
+def get_theme(session: Session, study: Study, theme_id: int) -> Theme | None:
+    """The study's theme with this id, or None (a theme of another study is not found)."""
+    theme = session.get(Theme, theme_id)
+    return theme if theme is not None and theme.study_id == study.id else None
+
+
+@transactional
+def rename_team(session: Session, study: Study, team: Team, name: str, actor: Actor) -> None:
+    """Rename a team (the caller's view commits through :func:`transactional`).
+
+    Refused, with the reason, for an empty or duplicate name (in its theme), and for a team
+    surveyed in a wave that has closed: its name is part of that wave's released results and
+    exports, which must keep naming the same team.
+    """
+    name = clean(name)
+    problem = name_problem(name, "team name", NAME_MAX)
+    if problem is None and session.scalar(
+        select(Team.id).where(Team.theme_id == team.theme_id, Team.name == name, Team.id != team.id)
+    ):
+        problem = f'theme "{team.theme.name}" already has a team "{name}"'
+    if problem:
+        raise ServiceError(problem, field="name")
+    refusal = team_rename_refusal(session, team)
+    if refusal:
+        raise ServiceError(refusal, field="name")
+    if name == team.name:
+        return
+    audit.record_action(
+        session,
+        actor,
+        "team.rename",
+        study_id=study.id,
+        object_type="team",
+        object_id=team.id,
+        detail={"from": team.name, "to": name},
+    )
+    team.name = name
+
+
+def team_rename_refusal(session: Session, team: Team) -> str | None:
+    """Why ``team`` cannot be renamed, or None: once a closed wave surveyed it, its name is
+    part of that wave's released results and exports."""
+    closed = _closed_waves_surveying(session, [team.id])
+    if closed:
+        return (
+            f'team "{team.name}" cannot be renamed: it was surveyed in closed wave '
+            f"{closed[0]}, whose results and exports name it"
+        )
+    return None
+
+
+def team_deletion_refusal(session: Session, team: Team) -> str | None:
+    """Why ``team`` cannot be deleted, or None: only a team with no members (current or
+    former), so no invitations or answers, and no interventions."""
+    people = session.scalar(select(func.count(Membership.id)).where(Membership.team_id == team.id))
+    if people:
+        return (
+            f'team "{team.name}" cannot be deleted: {people} '
+            f"{'person belongs' if people == 1 else 'people belong'} or belonged to it; "
+            "its members' answers and invitations depend on it"
+        )
+    interventions = session.scalar(
+        select(func.count(Intervention.id)).where(Intervention.team_id == team.id)
+    )
+    if interventions:
+        return (
+            f'team "{team.name}" cannot be deleted: {interventions} '
+            f"{'intervention is' if interventions == 1 else 'interventions are'} recorded for it"
+        )
+    return None
+
+
+@transactional
+def delete_team(session: Session, study: Study, team: Team, actor: Actor) -> None:
+    """Delete a team added by mistake (the caller commits); refused with the reason unless
+    :func:`team_deletion_refusal` finds nothing depending on it."""
+    refusal = team_deletion_refusal(session, team)
+    if refusal:
+        raise ServiceError(refusal)
+    audit.record_action(
+        session,
+        actor,
+        "team.delete",
+        study_id=study.id,
+        object_type="team",
+        object_id=team.id,
+        detail={"theme": team.theme.name, "name": team.name},
+    )
+    session.delete(team)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -24,14 +25,18 @@ from survey_app.models import (
     Member,
     Membership,
     Response,
+    Study,
     Team,
     Tie,
     Wave,
     utcnow,
     wave_status,
 )
-from survey_app.services.errors import ServiceError
+from survey_app.services import erasure, participant_information
+from survey_app.services.errors import Problem, ServiceError
+from survey_app.services.participant_information import ParticipantInformation
 from survey_app.services.questionnaire import Page, pages_for
+from survey_app.services.recorded import RECORDED, current_of_invitation
 from survey_app.tokens import hash_token
 
 LinkState = Literal["unknown", "scheduled", "open", "closed", "submitted"]
@@ -85,11 +90,15 @@ class PageAnswers:
         ``None`` means the question was not answered (or is not on the page).
     comments : Mapping[str, str]
         Comment id to text (an empty text removes a comment).
+    network_declined : bool
+        "Prefer not to answer" on the roster question (``ties`` is then ``None``): stored as a
+        missing answer to the network question, never as zero ties.
     """
 
     rated: Mapping[str, int | None] = field(default_factory=dict)
     ties: frozenset[int] | None = None
     comments: Mapping[str, str] = field(default_factory=dict)
+    network_declined: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ class StoredAnswers:
     ties: frozenset[int]
     comments: Mapping[str, str]
     roster_answered: bool
+    network_declined: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,8 @@ class Link:
     response_id: int | None = None
     """The draft (or submitted) response's id, if one has been started."""
     response_submitted_at: datetime | None = None
+    study: ParticipantInformation | None = None
+    """Who is asking: the study as its respondents see it."""
 
     @property
     def closing(self) -> datetime:
@@ -162,6 +174,18 @@ class Survey:
         return self._invitation().team_name
 
     @property
+    def closed_unsent(self) -> bool:
+        """Whether the wave closed after the respondent had started but before they sent their
+        answers: the partial answers are a draft, which is never analysed or exported."""
+        link = self.invitation
+        return (
+            self.state == "closed"
+            and link is not None
+            and link.submitted_at is None
+            and (link.started_at is not None or link.consented_at is not None)
+        )
+
+    @property
     def consented(self) -> bool:
         """Whether the respondent agreed to take part."""
         return self._invitation().consented_at is not None
@@ -195,6 +219,7 @@ _INVITATIONS = cast(Table, Invitation.__table__)
 _MEMBERSHIPS = cast(Table, Membership.__table__)
 _TEAMS = cast(Table, Team.__table__)
 _WAVES = cast(Table, Wave.__table__)
+_STUDIES = cast(Table, Study.__table__)
 _RESPONSES = cast(Table, Response.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
 _TIES = cast(Table, Tie.__table__)
@@ -218,24 +243,35 @@ _FIND_LINK = (
         _INVITATIONS.c.current_page,
         _RESPONSES.c.id.label("response_id"),
         _RESPONSES.c.submitted_at.label("response_submitted_at"),
+        _STUDIES.c.name.label("study_name"),
+        *(_STUDIES.c[name] for name in participant_information.LIMITS),
     )
     .join(_MEMBERSHIPS, _MEMBERSHIPS.c.id == _INVITATIONS.c.membership_id)
     .join(_TEAMS, _TEAMS.c.id == _MEMBERSHIPS.c.team_id)
     .join(_WAVES, _WAVES.c.id == _INVITATIONS.c.wave_id)
+    .join(_STUDIES, _STUDIES.c.id == _WAVES.c.study_id)
     .outerjoin(_RESPONSES, _RESPONSES.c.invitation_id == _INVITATIONS.c.id)
     .where(_INVITATIONS.c.token_hash == bindparam("token_hash"))
 )
 """The link's invitation with its member, team, wave and response, if any (columns in
-:class:`Link`'s order). Only the invitation row is locked by the ``FOR UPDATE`` variant; the
+:class:`Link`'s order), then the study's participant information. Only the invitation row is locked by the ``FOR UPDATE`` variant; the
 response columns are a hint that :func:`_draft` falls back from when another request has
 created the response meanwhile."""
 _FIND_LINK_FOR_UPDATE = _FIND_LINK.with_for_update(of=_INVITATIONS)
+_LINK_FIELDS = tuple(f.name for f in fields(Link) if f.name != "study")
+"""The columns that are :class:`Link`'s own, first in :data:`_FIND_LINK` (the rest describe
+the study)."""
 
 _MINE = _RESPONSES.c.invitation_id == bindparam("invitation_id")
 _STORED_RATED = (
     select(_ANSWERS.c.item_id, _ANSWERS.c.value)
     .join(_RESPONSES, _RESPONSES.c.id == _ANSWERS.c.response_id)
     .where(_MINE)
+)
+_STORED_DECLINE = (
+    select(_ANSWERS.c.id)
+    .join(_RESPONSES, _RESPONSES.c.id == _ANSWERS.c.response_id)
+    .where(_MINE, _ANSWERS.c.item_id == bindparam("item_id"), _ANSWERS.c.value.is_(None))
 )
 _STORED_TIES = (
     select(_TIES.c.alter_member_id).join(_RESPONSES, _RESPONSES.c.id == _TIES.c.response_id)
@@ -318,7 +354,11 @@ guaranteed by UNIQUE(response_id, item_id)); updates no row otherwise."""
 _MARK_INVITATION_SUBMITTED = (
     update(_INVITATIONS)
     .where(_INVITATION_ID, _INVITATIONS.c.submitted_at.is_(None))
-    .values(submitted_at=bindparam("moment"))
+    .values(
+        submitted_at=bindparam("moment"),
+        # the respondent's profession and organisation as recorded for this wave
+        **{name: current_of_invitation(name) for name in RECORDED},
+    )
 )
 
 
@@ -329,7 +369,9 @@ def _lookup(session: Session, token: str, *, lock: bool, now: datetime | None) -
     row = session.connection().execute(query, {"token_hash": hash_token(token)}).one_or_none()
     if row is None:
         return Survey("unknown")
-    link = Link(*tuple(row))
+    columns = tuple(row)
+    study = ParticipantInformation(*columns[len(_LINK_FIELDS) :])
+    link = Link(**dict(zip(_LINK_FIELDS, columns, strict=False)), study=study)
     instrument, pages = pages_for(link.instrument_id, link.instrument_version)
     state = _state(link, utcnow() if now is None else now)
     return Survey(state, link, instrument, pages)
@@ -380,6 +422,33 @@ def find_for_update(session: Session, token: str, *, now: datetime | None = None
     return _lookup(session, token, lock=True, now=now)
 
 
+@contextmanager
+def locked(session: Session, token: str, *, now: datetime | None = None) -> Iterator[Survey]:
+    """Hold link ``token``'s invitation row lock (:func:`find_for_update`) for the block.
+
+    The services the block calls (:func:`give_consent`, :func:`save_page`, :func:`submit`,
+    :func:`withdraw`) commit what they store; whatever is still uncommitted when the block
+    ends (an early return, a refused form, an exception) is rolled back, so the lock is
+    released on every path and a refused request stores nothing. The respondent's pages use
+    it for every POST; they never begin, commit or roll back themselves.
+    """
+    survey = find_for_update(session, token, now=now)
+    try:
+        yield survey
+    finally:
+        if session.in_transaction():
+            session.rollback()
+
+
+def withdraw(session: Session, survey: Survey) -> None:
+    """Erase the link's member at their own request (:func:`erasure.withdraw`); commits.
+
+    ``survey`` must come from :func:`locked` in this session, and have an invitation.
+    """
+    erasure.withdraw(session, survey._invitation().member_id)
+    session.commit()
+
+
 def alters(session: Session, survey: Survey) -> list[Alter]:
     """The people the roster question lists: the team's other members invited in this wave.
 
@@ -412,6 +481,19 @@ def network_page_number(survey: Survey) -> int | None:
     return next((page.number for page in survey.pages if page.kind == "network"), None)
 
 
+def network_question_id(survey: Survey) -> str | None:
+    """The id of the roster question, if the questionnaire has one.
+
+    "Prefer not to answer" on it is stored as an answer row with this item id and no value
+    (as a rated item's "Prefer not to answer" is), so that it reaches the export as a missing
+    answer and never as "None of these" (zero ties).
+    """
+    return next(
+        (page.network.id for page in survey.pages if page.network is not None),
+        None,
+    )
+
+
 def stored_answers(session: Session, survey: Survey, page: Page | None = None) -> StoredAnswers:
     """What has been saved so far for the link, to fill the pages in again.
 
@@ -437,15 +519,29 @@ def stored_answers(session: Session, survey: Survey, page: Page | None = None) -
     rated: dict[str, float | None] = {}
     ties: frozenset[int] = frozenset()
     comments: dict[str, str] = {}
+    network_id = network_question_id(survey)
+    declined = False
     if kind in (None, "rated"):
         rated = {item_id: value for item_id, value in connection.execute(_STORED_RATED, mine).all()}
+        declined = rated.pop(network_id, 0) is None if network_id is not None else False
     if kind in (None, "network"):
         ties = frozenset(connection.execute(_STORED_TIES, mine).scalars())
+        if kind == "network" and network_id is not None:
+            declined = (
+                connection.execute(_STORED_DECLINE, {**mine, "item_id": network_id}).first()
+                is not None
+            )
     if kind in (None, "comments"):
         comments = {
             item_id: text for item_id, text in connection.execute(_STORED_COMMENTS, mine).all()
         }
-    return StoredAnswers(rated=rated, ties=ties, comments=comments, roster_answered=roster_answered)
+    return StoredAnswers(
+        rated=rated,
+        ties=ties,
+        comments=comments,
+        roster_answered=roster_answered,
+        network_declined=declined,
+    )
 
 
 def _require_open(survey: Survey, session: Session) -> Link:
@@ -479,39 +575,47 @@ def give_consent(session: Session, survey: Survey, *, now: datetime | None = Non
 def is_complete(page: Page, answers: PageAnswers) -> bool:
     """Whether ``answers`` answer every required question of ``page``.
 
-    Every rated item needs a value or "Prefer not to answer"; the roster question needs names
-    or "None of these"; comments are optional.
+    Every rated item needs a value or "Prefer not to answer"; the roster question needs names,
+    "None of these" or "Prefer not to answer"; comments are optional.
     """
     if page.kind == "rated":
         return all(question.id in answers.rated for question in page.questions)
     if page.kind == "network":
-        return answers.ties is not None
+        return answers.ties is not None or answers.network_declined
     return True
 
 
 def _check(page: Page, answers: PageAnswers, allowed_alters: set[int]) -> None:
     """Refuse anything the page does not ask or allow (the forms check first; this is the
     data layer's own guarantee that nothing invalid is stored)."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     valid = {question.id: {value for value, _ in question.options} for question in page.questions}
     for item_id, value in answers.rated.items():
         if item_id not in valid:
-            problems.append(f"{item_id} is not asked on page {page.number}")
+            problems.append(Problem(item_id, f"{item_id} is not asked on page {page.number}"))
         elif value is not None and value not in valid[item_id]:
-            problems.append(f"{value} is not an answer to {item_id}")
+            problems.append(Problem(item_id, f"{value} is not an answer to {item_id}"))
+    if answers.network_declined and (page.kind != "network" or answers.ties is not None):
+        problems.append(
+            Problem(None, f"page {page.number}: “Prefer not to answer” goes with no names")
+        )
     if answers.ties is not None:
         if page.kind != "network":
-            problems.append(f"page {page.number} has no roster question")
+            problems.append(Problem(None, f"page {page.number} has no roster question"))
         elif not answers.ties <= allowed_alters:
-            problems.append("a person named is not in this team's roster for this wave")
+            problems.append(
+                Problem(None, "a person named is not in this team's roster for this wave")
+            )
     comment_ids = {comment.id for comment in page.comments}
     for comment_id, text in answers.comments.items():
         if comment_id not in comment_ids:
-            problems.append(f"{comment_id} is not asked on page {page.number}")
+            problems.append(Problem(comment_id, f"{comment_id} is not asked on page {page.number}"))
         elif len(text) > COMMENT_MAX_LENGTH:
-            problems.append(f"{comment_id} is longer than {COMMENT_MAX_LENGTH} characters")
+            problems.append(
+                Problem(comment_id, f"{comment_id} is longer than {COMMENT_MAX_LENGTH} characters")
+            )
     if problems:
-        raise InvalidAnswersError("; ".join(problems))
+        raise InvalidAnswersError(problems)
 
 
 def _draft(session: Session, invitation: Link, now: datetime) -> int:
@@ -566,73 +670,113 @@ def _store(session: Session, response_id: int, page: Page, answers: PageAnswers)
     deleted; nothing else is touched.
     """
     connection = session.connection()
-    mine = {"response_id": response_id}
     if page.kind == "rated":
-        stored_rows = {
-            item_id: (row_id, value)
-            for item_id, row_id, value in connection.execute(_PAGE_ANSWERS, mine).all()
-        }
-        added: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        dropped: list[dict[str, Any]] = []
-        for question in page.questions:
-            row = stored_rows.get(question.id)
-            if question.id not in answers.rated:
-                if row is not None:
-                    dropped.append({"answer_id": row[0]})
-                continue
-            value = answers.rated[question.id]
-            wanted = None if value is None else float(value)
-            if row is None:
-                added.append({"response_id": response_id, "item_id": question.id, "value": wanted})
-            elif row[1] != wanted:
-                changed.append({"answer_id": row[0], "new_value": wanted})
-        _run(connection, _ADD_ANSWER, added)
-        _run(connection, _SET_ANSWER, changed)
-        _run(connection, _DROP_ANSWER, dropped)
+        _store_rated(connection, response_id, page, answers)
     elif page.kind == "network":
-        wanted_ties = answers.ties or frozenset()
-        have = {
-            member_id: row_id for member_id, row_id in connection.execute(_TIE_ROWS, mine).all()
-        }
-        _run(
-            connection,
-            _ADD_TIE,
-            [
-                {"response_id": response_id, "alter_member_id": member_id}
-                for member_id in sorted(wanted_ties - have.keys())
-            ],
-        )
-        _run(
-            connection,
-            _DROP_TIE,
-            [
-                {"tie_id": tie_id}
-                for member_id, tie_id in have.items()
-                if member_id not in wanted_ties
-            ],
-        )
+        _store_decline(connection, response_id, page, answers.network_declined)
+        _store_ties(connection, response_id, answers.ties or frozenset())
     else:
-        stored_comments = {
-            item_id: (row_id, text)
-            for item_id, row_id, text in connection.execute(_COMMENT_ROWS, mine).all()
-        }
-        new: list[dict[str, Any]] = []
-        edited: list[dict[str, Any]] = []
-        removed: list[dict[str, Any]] = []
-        for asked in page.comments:
-            text = answers.comments.get(asked.id, "").strip()
-            row = stored_comments.get(asked.id)
-            if not text:
-                if row is not None:
-                    removed.append({"comment_id": row[0]})
-            elif row is None:
-                new.append({"response_id": response_id, "item_id": asked.id, "text": text})
-            elif row[1] != text:
-                edited.append({"comment_id": row[0], "new_text": text})
-        _run(connection, _ADD_COMMENT, new)
-        _run(connection, _SET_COMMENT, edited)
-        _run(connection, _DROP_COMMENT, removed)
+        _store_comments(connection, response_id, page, answers)
+
+
+def _store_rated(
+    connection: Connection, response_id: int, page: Page, answers: PageAnswers
+) -> None:
+    """The page's rated answers: new ones added, changed values set, withdrawn ones dropped."""
+    stored_rows = {
+        item_id: (row_id, value)
+        for item_id, row_id, value in connection.execute(
+            _PAGE_ANSWERS, {"response_id": response_id}
+        ).all()
+    }
+    added: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
+    for question in page.questions:
+        row = stored_rows.get(question.id)
+        if question.id not in answers.rated:
+            if row is not None:
+                dropped.append({"answer_id": row[0]})
+            continue
+        value = answers.rated[question.id]
+        wanted = None if value is None else float(value)
+        if row is None:
+            added.append({"response_id": response_id, "item_id": question.id, "value": wanted})
+        elif row[1] != wanted:
+            changed.append({"answer_id": row[0], "new_value": wanted})
+    _run(connection, _ADD_ANSWER, added)
+    _run(connection, _SET_ANSWER, changed)
+    _run(connection, _DROP_ANSWER, dropped)
+
+
+def _store_ties(connection: Connection, response_id: int, wanted_ties: frozenset[int]) -> None:
+    """Exactly the ties to ``wanted_ties``: missing ones added, others dropped."""
+    have = {
+        member_id: row_id
+        for member_id, row_id in connection.execute(_TIE_ROWS, {"response_id": response_id}).all()
+    }
+    _run(
+        connection,
+        _ADD_TIE,
+        [
+            {"response_id": response_id, "alter_member_id": member_id}
+            for member_id in sorted(wanted_ties - have.keys())
+        ],
+    )
+    _run(
+        connection,
+        _DROP_TIE,
+        [{"tie_id": tie_id} for member_id, tie_id in have.items() if member_id not in wanted_ties],
+    )
+
+
+def _store_comments(
+    connection: Connection, response_id: int, page: Page, answers: PageAnswers
+) -> None:
+    """The page's free-text answers (stripped): new, edited, or removed when emptied."""
+    stored_comments = {
+        item_id: (row_id, text)
+        for item_id, row_id, text in connection.execute(
+            _COMMENT_ROWS, {"response_id": response_id}
+        ).all()
+    }
+    new: list[dict[str, Any]] = []
+    edited: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
+    for asked in page.comments:
+        text = answers.comments.get(asked.id, "").strip()
+        row = stored_comments.get(asked.id)
+        if not text:
+            if row is not None:
+                removed.append({"comment_id": row[0]})
+        elif row is None:
+            new.append({"response_id": response_id, "item_id": asked.id, "text": text})
+        elif row[1] != text:
+            edited.append({"comment_id": row[0], "new_text": text})
+    _run(connection, _ADD_COMMENT, new)
+    _run(connection, _SET_COMMENT, edited)
+    _run(connection, _DROP_COMMENT, removed)
+
+
+def _store_decline(connection: Connection, response_id: int, page: Page, declined: bool) -> None:
+    """Keep the roster question's "Prefer not to answer" row (item = the question's id, no
+    value) exactly when ``declined``."""
+    if page.network is None:
+        return
+    item_id = page.network.id
+    rows = [
+        row_id
+        for stored_item, row_id, _ in connection.execute(
+            _PAGE_ANSWERS, {"response_id": response_id}
+        ).all()
+        if stored_item == item_id
+    ]
+    if declined and not rows:
+        connection.execute(
+            _ADD_ANSWER, [{"response_id": response_id, "item_id": item_id, "value": None}]
+        )
+    elif not declined and rows:
+        connection.execute(_DROP_ANSWER, [{"answer_id": row_id} for row_id in rows])
 
 
 def _run(connection: Connection, statement: Executable, rows: list[dict[str, Any]]) -> None:

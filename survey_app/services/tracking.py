@@ -202,3 +202,26 @@ def non_responders(session: Session, wave: Wave) -> list[NonResponder]:
         )
         for invitation, name, email, theme, team in rows
     ]
+
+
+@dataclass(frozen=True)
+class SendFailureSummary:
+    """Invitations of a wave whose last e-mail failed for one reason, and how many."""
+
+    reason: str
+    count: int
+
+
+def send_failures(session: Session, wave: Wave) -> list[SendFailureSummary]:
+    """Why the wave's unsent invitations failed to be e-mailed, most frequent reason first."""
+    rows = session.execute(
+        select(Invitation.send_error, func.count(Invitation.id))
+        .where(
+            Invitation.wave_id == wave.id,
+            Invitation.sent_at.is_(None),
+            Invitation.send_error.is_not(None),
+        )
+        .group_by(Invitation.send_error)
+        .order_by(func.count(Invitation.id).desc(), Invitation.send_error)
+    ).all()
+    return [SendFailureSummary(str(reason), int(count)) for reason, count in rows]

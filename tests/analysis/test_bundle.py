@@ -11,7 +11,7 @@ import pytest
 import analysis as an
 import instruments
 
-COP = instruments.load("cop-health")
+COP = instruments.load("cop-health", 1)
 PEOPLE = [  # respondent, team, profession, organisation
     ("R01", "HF North", "nurse", "Trust A"),
     ("R02", "HF North", "gp", "Practice B"),

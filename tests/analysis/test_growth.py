@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
+from scipy import optimize, stats
 from statsmodels.regression.mixed_linear_model import MixedLM
 
 from analysis import GrowthResult, fit_growth
@@ -59,6 +59,13 @@ def simulate(
 
 
 # ---------------------------------------------------------------- lme4 reference (univbct) --
+# Tolerances sit a little above what the engine achieves against lme4 here (measured: fixed
+# effects within 1.1e-5, standard errors within 6.7e-5 relative, variance components within
+# 3.0e-4 relative (the singular team slope the largest), REML log-likelihood within 3e-8).
+ESTIMATE_ABS = 5e-5
+SE_REL = 2e-4
+VARIANCE_REL = 1e-3
+LOGLIK_ABS = 1e-5
 
 
 def test_fixed_effects_and_standard_errors_equal_lme4(
@@ -68,17 +75,18 @@ def test_fixed_effects_and_standard_errors_equal_lme4(
     fixed = jsat_fit.fixed
     assert list(fixed.index) == ["Intercept", "wave"]
     for term, r_term in [("Intercept", "(Intercept)"), ("wave", "wave")]:
-        assert fixed.loc[term, "estimate"] == pytest.approx(expected[r_term]["estimate"], abs=1e-3)
-        assert fixed.loc[term, "se"] == pytest.approx(expected[r_term]["se"], rel=0.02)
+        estimate = expected[r_term]["estimate"]
+        assert fixed.loc[term, "estimate"] == pytest.approx(estimate, abs=ESTIMATE_ABS)
+        assert fixed.loc[term, "se"] == pytest.approx(expected[r_term]["se"], rel=SE_REL)
 
 
 def test_reml_loglik_reaches_lme4_optimum(
     jsat: tuple[pd.DataFrame, dict[str, Any]], jsat_fit: GrowthResult
 ) -> None:
     lme4 = jsat[1]["loglik_reml"]
-    assert jsat_fit.loglik >= lme4 - 0.01
+    assert jsat_fit.loglik >= lme4 - LOGLIK_ABS
     # Same constant as lme4: not above its optimum by more than rounding.
-    assert jsat_fit.loglik <= lme4 + 0.01
+    assert jsat_fit.loglik <= lme4 + LOGLIK_ABS
 
 
 def test_variance_components_equal_lme4(
@@ -96,7 +104,7 @@ def test_variance_components_equal_lme4(
             match &= variance["var2"].isna()
         assert match.sum() == 1, row
         value = float(variance.loc[match, "vcov"].iloc[0])
-        assert abs(value - row["vcov"]) <= max(2e-3, 0.05 * abs(row["vcov"])), row
+        assert value == pytest.approx(row["vcov"], rel=VARIANCE_REL), row
 
 
 def test_lme4_fit_is_singular_with_correlation_at_minus_one(jsat_fit: GrowthResult) -> None:
@@ -415,14 +423,24 @@ def test_zero_person_variance_suggests_dropping_the_person_term() -> None:
     assert result.suggestion is not None and "person=None" in result.suggestion
 
 
-def test_fixed_table_columns_and_wald_arithmetic(jsat_fit: GrowthResult) -> None:
-    fixed = jsat_fit.fixed
-    assert list(fixed.columns) == ["estimate", "se", "z", "p", "ci_low", "ci_high"]
-    np.testing.assert_allclose(fixed["z"], fixed["estimate"] / fixed["se"])
+def test_fixed_table_columns_and_wald_arithmetic(jsat: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+    """Wald z on request: its p is the normal tail of lme4's own estimate over its SE."""
+    fit = fit_growth(jsat[0], "JSAT", person="person", ddf="wald")
+    fixed = fit.fixed
+    assert fit.ddf == "wald" and fit.ddf_note == ""
+    assert list(fixed.columns) == ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
+    assert np.isinf(fixed["df"]).all()
+    np.testing.assert_allclose(fixed["t"], fixed["estimate"] / fixed["se"])
     np.testing.assert_allclose(
         fixed["ci_high"] - fixed["estimate"], 1.959964 * fixed["se"], rtol=1e-6
     )
-    assert fixed.loc["wave", "p"] == pytest.approx(0.2055, abs=1e-3)
+    lme4 = jsat[1]["fixed"]["wave"]
+    lme4_p = 2 * stats.norm.sf(abs(lme4["estimate"] / lme4["se"]))
+    assert fixed.loc["wave", "p"] == pytest.approx(lme4_p, abs=2e-4)
+    effects = fit.team_effects
+    np.testing.assert_allclose(
+        effects["slope_ci_high"] - effects["slope"], 1.959964 * effects["slope_se"], rtol=1e-6
+    )
 
 
 # ---------------------------------------------------------------------------- bad input --

@@ -63,3 +63,18 @@ def test_simulated_enclaves_identify_with_profession_and_formed_teams_with_the_t
     paths = an.identity_trajectories(scores)
     assert set(paths["team"]) == set(study.truth["team"])
     assert {"slope", "slope_ci_low", "slope_ci_high"} <= set(paths.columns)
+
+
+def test_a_gap_nobody_varies_on_gives_no_trajectory_instead_of_a_failed_fit() -> None:
+    # Everyone rates collaborative and professional identification alike at every wave: the
+    # gap is 0 throughout, the residual variance is 0 and REML's criterion is undefined (it
+    # used to take log(0), an error under warnings-as-errors and an infinite likelihood else).
+    waves = [
+        frame([5, 4, 6, 3], [5, 4, 6, 3], [2, 3, 4, 5], team=team).assign(wave=wave)
+        for team in ("A", "B", "C")
+        for wave in (1, 2, 3)
+    ]
+    scores = pd.concat(waves, ignore_index=True)
+    assert an.identity_trajectories(scores).empty
+    scores.loc[0, "collaborative_identity"] = 6  # one person differs once: the model is fitted
+    assert set(an.identity_trajectories(scores)["team"]) == {"A", "B", "C"}

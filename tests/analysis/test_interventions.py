@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import code_interventions, fit_growth, intervention_effects
+from analysis import code_interventions, fit_growth, intervention_effects, intervention_models
 
 TRUTH = {"Intercept": 4.0, "wave": 0.05, "post": 0.4, "since": 0.15}
 N_TEAMS = 24
@@ -154,17 +157,20 @@ def test_intervention_effects_table_per_scale() -> None:
     data, plan = stepped_wedge(0)
     data["identity"] = data["engagement"] * 0.5 + 1.0
     effects = intervention_effects(data, ["engagement", "identity"], plan, person="person")
-    assert list(effects.columns[:9]) == [
+    assert list(effects.columns[:11]) == [
         "outcome",
         "effect",
         "term",
         "estimate",
         "se",
-        "z",
+        "df",
+        "t",
         "p",
         "ci_low",
         "ci_high",
+        "ddf",
     ]
+    assert (effects["ddf"] == "satterthwaite").all()
     assert effects["outcome"].tolist() == ["engagement"] * 2 + ["identity"] * 2
     assert effects["effect"].tolist() == ["level_change", "slope_change"] * 2
     assert (effects["n_treated_teams"] == 18).all()
@@ -173,7 +179,8 @@ def test_intervention_effects_table_per_scale() -> None:
     eng = effects[effects["outcome"] == "engagement"].reset_index(drop=True)
     ident = effects[effects["outcome"] == "identity"].reset_index(drop=True)
     np.testing.assert_allclose(ident["estimate"], 0.5 * eng["estimate"], rtol=1e-5)
-    np.testing.assert_allclose(ident["z"], eng["z"], rtol=1e-4)
+    np.testing.assert_allclose(ident["t"], eng["t"], rtol=1e-4)
+    np.testing.assert_allclose(ident["df"], eng["df"], rtol=1e-3)
     # Same numbers as fitting the coded data directly.
     direct = fit_growth(
         code_interventions(data, plan),
@@ -183,6 +190,7 @@ def test_intervention_effects_table_per_scale() -> None:
     )
     np.testing.assert_allclose(eng["estimate"], direct.fixed.loc[["post", "since"], "estimate"])
     np.testing.assert_allclose(eng["se"], direct.fixed.loc[["post", "since"], "se"])
+    np.testing.assert_allclose(eng["df"], direct.fixed.loc[["post", "since"], "df"])
 
 
 def test_confidence_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
@@ -246,3 +254,52 @@ def test_effects_errors() -> None:
         intervention_effects(data, "burnout", plan)
     with pytest.raises(ValueError, match="no outcome"):
         intervention_effects(data, [], plan)
+
+
+# ------------------------------------------------------------- team trajectories --
+
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+
+
+def test_team_trajectories_equal_lme4_team_level_predictions() -> None:
+    """Fixed effects plus each team's conditional modes, as lme4's predict(re.form = ~(wave|team))."""
+    expected = json.loads((REFERENCE / "simulated_study.trajectories.json").read_text())
+    data = pd.read_csv(REFERENCE / "simulated_study.csv").drop(columns=["post", "since"])
+    starts = expected["interventions"]
+    plan = pd.DataFrame({"team": list(starts), "wave": list(starts.values())})
+    models = intervention_models(data, "score", plan, person="respondent", waves=range(1, 7))
+    r = pd.DataFrame(expected["trajectories"])
+    ours = models.trajectories.merge(r, on=["team", "wave"], suffixes=("", "_r"))
+    assert len(ours) == len(r) == 48
+    np.testing.assert_array_equal(ours["post"], ours["post_r"])
+    np.testing.assert_array_equal(ours["since"], ours["since_r"])
+    np.testing.assert_allclose(ours["fitted"], ours["fitted_r"], rtol=0, atol=1e-6)
+    # The effects come from the same fit: the treated team's step is the level change.
+    effects = models.effects.set_index("term")["estimate"]
+    t1 = ours[ours["team"] == "T1"].set_index("wave")
+    slope = t1.loc[1, "slope"]
+    assert t1.loc[3, "fitted"] - t1.loc[2, "fitted"] == pytest.approx(slope + effects["post"])
+    assert t1.loc[4, "slope"] == pytest.approx(slope + effects["since"])
+
+
+def test_treated_team_line_jumps_at_its_intervention_wave() -> None:
+    """A big level change shows as a step in the treated team's line, not a gentle slope."""
+    data, plan = stepped_wedge(5)
+    jump = 2.0
+    coded = code_interventions(data, plan)
+    data = data.assign(engagement=data["engagement"] + (jump - TRUTH["post"]) * coded["post"])
+    lines = intervention_models(data, "engagement", plan, person="person").trajectories
+    starts = plan.set_index("team")["wave"]
+    for team, line in lines.groupby("team"):
+        steps = line.sort_values("wave")["fitted"].diff().to_numpy()[1:]
+        if team in starts.index:
+            at = int(starts[team]) - 2  # the step from the wave before into the first post wave
+            assert steps[at] > 1.5, (team, steps)
+            assert np.all(np.delete(steps, at) < 0.8), (team, steps)
+        else:
+            # A comparison team keeps its straight line: equal steps.
+            np.testing.assert_allclose(steps, steps[0], atol=1e-12)
+            assert abs(steps[0]) < 0.5
+    # The growth model without intervention terms spreads the same jump over the waves.
+    growth = fit_growth(data, "engagement", person="person").team_effects
+    assert (growth.loc[list(starts.index), "slope"] < 0.8).all()

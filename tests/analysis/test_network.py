@@ -81,3 +81,12 @@ def test_brokerage_roles() -> None:
     assert roles.loc["d", "consultant"] == 2  # c->d->a and c->d->b
     g.add_edge("a", "c")  # a direct tie removes the a->b->c brokerage
     assert an.brokerage(g, "grp").loc["b", "coordinator"] == 0
+
+
+def test_network_table_without_brokerage_roles_keeps_every_other_measure() -> None:
+    bundle = an.simulate_study(teams=4, members=8, waves=3, seed=2).bundle
+    full = an.network_table(bundle, min_coverage=0.0)
+    mixing_only = an.network_table(bundle, min_coverage=0.0, brokerage_roles=False)
+    assert not [c for c in mixing_only.columns if c.startswith("brokerage_")]
+    assert [c for c in full.columns if c.startswith("brokerage_")]
+    pd.testing.assert_frame_equal(mixing_only, full[list(mixing_only.columns)])

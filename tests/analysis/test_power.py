@@ -93,9 +93,10 @@ def test_power_table_progress_spans_the_grid() -> None:
     assert calls[-1] == (8, 8) and [c[0] for c in calls] == list(range(1, 9))
 
 
-def test_verdict_accuracy_nan_without_formation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(power_module, "_formation_assessor", lambda: None)
-    result = power_analysis(teams=4, members=6, waves=4, effect=0.5, reps=2, method="team_means")
+def test_verdict_accuracy_nan_without_formation() -> None:
+    result = power_analysis(
+        teams=4, members=6, waves=4, effect=0.5, reps=2, method="team_means", verdicts=False
+    )
     assert math.isnan(result.verdict_accuracy)
 
 
@@ -104,19 +105,15 @@ def test_verdict_accuracy_counts_correct_teams(monkeypatch: pytest.MonkeyPatch) 
         # a fake assessor that calls every team "formed": right for 1 of the 4 kinds
         return pd.DataFrame({"team": bundle.teams, "verdict": "formed"})
 
-    monkeypatch.setattr(power_module, "_formation_assessor", lambda: half_right)
+    monkeypatch.setattr(power_module, "assess_formation", half_right)
     result = power_analysis(teams=8, members=6, waves=4, effect=0.5, reps=2, method="team_means")
     assert result.verdict_accuracy == pytest.approx(0.25)
 
 
-def test_method_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_method_resolution() -> None:
     assert power_module._resolve_method("team_means") == "team_means"
-    if power_module._growth_fitter() is not None:
-        assert power_module._resolve_method("auto") == "growth"
-    monkeypatch.setattr(power_module, "_growth_fitter", lambda: None)
-    assert power_module._resolve_method("auto") == "team_means"
-    with pytest.raises(ValueError, match="not available"):
-        power_module._resolve_method("growth")
+    assert power_module._resolve_method("auto") == "growth"
+    assert power_module._resolve_method("growth") == "growth"
 
 
 @pytest.mark.parametrize(
@@ -128,7 +125,7 @@ def test_method_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"waves": 3}, "at least 4 waves"),
         ({"scale": "happiness"}, "unknown scale"),
         ({"method": "bayes"}, "method"),
-        ({"test": "f"}, "test"),
+        ({"ddf": "f"}, "ddf"),
         ({"intervention_share": 0.0}, "no team gets an intervention"),
     ],
 )
@@ -140,8 +137,6 @@ def test_bad_arguments_raise(kwargs: dict[str, Any], message: str) -> None:
 
 @pytest.mark.slow
 def test_growth_model_path_size_and_power() -> None:
-    if power_module._growth_fitter() is None:
-        pytest.skip("analysis.growth is not available")
     null = power_analysis(
         teams=8, members=8, waves=5, effect=0.0, reps=30, method="growth", verdicts=False
     )

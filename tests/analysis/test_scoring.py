@@ -9,7 +9,7 @@ import pytest
 import analysis as an
 import instruments
 
-COP = instruments.load("cop-health")
+COP = instruments.load("cop-health", 1)
 
 
 def answers(values: dict[str, float | None], respondent: str = "R1", wave: int = 1) -> pd.DataFrame:

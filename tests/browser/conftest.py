@@ -26,7 +26,7 @@ from survey_app import migrate
 from survey_app.database import make_engine
 from survey_app.extensions import db
 from survey_app.factory import create_app
-from survey_app.models import Invitation, Member, Membership, Team, Wave
+from survey_app.models import Invitation, Member, Membership, Study, Team, Wave
 from survey_app.tokens import hash_token
 from tests.survey_app.survey_fixtures import SurveySetup, build_survey
 
@@ -41,6 +41,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 HELP_EMAIL = "cop-survey-help@example.nhs.uk"
+SURVEY_INFORMATION = {
+    "respondent_title": "Heart failure teams survey",
+    "sponsor": "University of Salford, hosted by Salford Royal NHS Foundation Trust",
+    "chief_investigator": "Dr Priya Raman",
+    "ethics_reference": "IRAS 312345",
+    "privacy_notice_url": "https://example.org/privacy",
+    "contact_email": "hf-survey@example.nhs.uk",
+}
+"""The participant information of the live server's study (what respondents see)."""
 
 
 @dataclass
@@ -174,6 +183,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     with app.app_context():
         setup = build_survey(db.session)
+        study = db.session.get(Study, setup.study_id)
+        if study is None:
+            raise RuntimeError("the survey fixture is missing")
+        for name, value in SURVEY_INFORMATION.items():
+            setattr(study, name, value)
+        db.session.commit()
     with serving(app, "copkit-live") as url:
         yield LiveServer(url, app, setup)
 

@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from survey_app.extensions import db
 from survey_app.models import Study, Team
+from survey_app.services import dashboard
 from tests.browser.conftest import migrated_app, serving
 from tests.survey_app.dashboard_support import DashboardStudy, build_dashboard_study
 from tests.survey_app.staff_support import PASSWORD, add_user
@@ -50,6 +51,12 @@ def live(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
         add_user(db.session, EVALUATOR, "evaluator", study=study)
         add_user(db.session, MANAGER, "manager", study=study, teams=[t for t in teams if t])
         db.session.commit()
+        # As copkit close-wave does: the pages are served from stored results, so what is
+        # measured here is the page in the browser, not an analysis run on a loaded machine.
+        assert study is not None
+        dashboard.prepare_dashboards(
+            db.session, study, settings=dashboard.settings_from_config(app.config)
+        )
     with serving(app) as url:
         yield Live(url, setup)
 
@@ -75,8 +82,8 @@ def test_figures_are_painted_under_the_csp_without_violations(browser: Any, live
         "[...document.querySelectorAll('svg.figure *')]"
         ".flatMap(e => [getComputedStyle(e).fill, getComputedStyle(e).stroke])"
     )
-    assert "rgb(0, 114, 178)" in paint  # the palette's first colour, as drawn
-    assert "rgb(8, 48, 107)" in paint  # the response-rate heat map's darkest blue
+    assert "rgb(230, 159, 0)" in paint  # the first profession's colour (Okabe-Ito), as drawn
+    assert "rgb(29, 36, 48)" in paint  # the ink every other series is drawn in
     widths = page.evaluate(
         "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().width)"
     )

@@ -1,4 +1,5 @@
-"""The survey in a real browser: keyboard only, axe-core on every page type, 320px reflow."""
+"""The survey in a real browser: keyboard only, axe-core on every page type, 320px reflow,
+and no word broken in the middle at phone widths."""
 
 from __future__ import annotations
 
@@ -18,6 +19,38 @@ pytestmark = pytest.mark.browser
 
 AXE_OPTIONS = {"resultTypes": ["violations"]}
 """All of axe-core's default rules (WCAG 2.0/2.1 A and AA, and best practices)."""
+
+
+BROKEN_WORDS = """
+() => {
+  const found = [];
+  const root = document.querySelector('main') || document.body;
+  const style = getComputedStyle(root);
+  const room = root.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('svg, .visually-hidden')) continue;
+    for (const match of node.data.matchAll(/[^\\s-]+-?/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      const lines = new Set(rects.map(r => Math.round(r.top)));
+      const width = rects.reduce((sum, r) => sum + r.width, 0);
+      if (lines.size > 1 && width <= room) found.push(match[0]);
+    }
+  }
+  return found;
+}
+"""
+"""The words of the page's main content split across two lines although they would fit on a
+line of the page (a box too narrow for its words): a break after a hyphen is not counted, nor a
+word wider than the page's column (a long e-mail address on a small phone), which must break."""
+
+
+def _broken_words(page: Any) -> list[str]:
+    return [str(word) for word in page.evaluate(BROKEN_WORDS)]
 
 
 def _focused(page: Any, selector: str) -> bool:
@@ -146,22 +179,43 @@ def _tour(page: Any, live: LiveServer, check: Callable[[str], None]) -> None:
             _submit(page)
             check("roster page with an error")
             page.uncheck("#knowledge_ties")
+            page.uncheck("input[name=knowledge_ties][value=none]")
+            page.check("input[name=knowledge_ties][value=na]")  # "Prefer not to answer"
             _submit(page)
         else:
             check("comments page")
             page.fill("#helped", "A shared list of who knows what")
             _submit(page)
     check("thank-you page")
+    with page.expect_navigation():
+        page.click("a[href$='/results']")
+    check("team results page")
     page.goto(link)
     check("already-submitted link")
     for name in ("closed", "scheduled"):
         page.goto(live.link(name))
         check(f"{name} link")
+    with live.app.app_context():  # Asha had started wave 4 before it closed early
+        started = db.session.get(Invitation, live.setup.invitations["closed_early"])
+        assert started is not None
+        started.consented_at = started.consented_at or started.wave.opens
+        db.session.commit()
+    page.goto(live.link("closed_early"))
+    assert "What happens to the answers you had started" in page.content()
+    check("closed before the answers were sent")
     page.goto(f"{live.url}/s/not-a-real-token-but-well-formed-0123456789")
     check("unknown link")
+    page.goto(f"{link}/withdraw")
+    check("withdraw page")
+    _submit(page, "button[type=submit]")
+    check("withdrawn page")
 
 
-def test_axe_finds_no_violations_on_any_page_type(axe_page: Any, live_server: LiveServer) -> None:
+@pytest.mark.parametrize("width", [1366, 390])
+def test_axe_finds_no_violations_on_any_page_type(
+    axe_page: Any, live_server: LiveServer, width: int
+) -> None:
+    axe_page.set_viewport_size({"width": width, "height": 800})
     axe = Axe()
     found: dict[str, str] = {}
     checked: list[str] = []
@@ -173,7 +227,7 @@ def test_axe_finds_no_violations_on_any_page_type(axe_page: Any, live_server: Li
             found[name] = results.generate_snapshot()
 
     _tour(axe_page, live_server, check)
-    assert len(checked) == 12
+    assert len(checked) == 16
     assert found == {}
     # the harness itself can fail: a page with known problems has violations
     axe_page.set_content("<html><body><img src='x.png'><input type='text'></body></html>")
@@ -184,9 +238,12 @@ def test_axe_finds_no_violations_on_any_page_type(axe_page: Any, live_server: Li
 def test_no_page_scrolls_sideways_at_320_pixels(narrow_page: Any, live_server: LiveServer) -> None:
     widths: dict[str, int] = {}
     smallest_target: dict[str, float] = {}
+    broken: dict[str, list[str]] = {}
 
     def check(name: str) -> None:
         widths[name] = int(narrow_page.evaluate("document.documentElement.scrollWidth"))
+        if words := _broken_words(narrow_page):
+            broken[name] = words
         heights = narrow_page.evaluate(
             "[...document.querySelectorAll('label.option, button')]"
             ".map(e => e.getBoundingClientRect().height)"
@@ -195,7 +252,25 @@ def test_no_page_scrolls_sideways_at_320_pixels(narrow_page: Any, live_server: L
             smallest_target[name] = min(float(h) for h in heights)
 
     _tour(narrow_page, live_server, check)
-    assert len(widths) == 12
+    assert len(widths) == 16
     assert {name: width for name, width in widths.items() if width > 320} == {}
+    assert broken == {}
     assert smallest_target  # pages with controls were measured
     assert {name: h for name, h in smallest_target.items() if h < 44} == {}
+
+
+@pytest.mark.parametrize("width", [390, 360, 320])
+def test_the_consent_page_breaks_lines_between_words_on_a_phone(
+    page: Any, live_server: LiveServer, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 844})
+    link, _ = live_server.new_respondent()
+    page.goto(link)
+    assert "Before you start" in page.content()
+    assert _broken_words(page) == []
+    # the check can fail: a box too narrow for its words breaks them
+    page.evaluate(
+        "() => { const dd = document.querySelector('.summary dd');"
+        " dd.style.width = '3em'; dd.style.overflowWrap = 'anywhere'; }"
+    )
+    assert _broken_words(page)

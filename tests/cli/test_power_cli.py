@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 COPKIT = str(Path(sys.executable).with_name("copkit"))
 
 
@@ -39,8 +41,11 @@ def test_power_table_and_page(tmp_path: Path) -> None:
     assert lines[0].split()[:5] == ["teams", "members", "waves", "effect", "power"]
     powers = {int(line.split()[0]): float(line.split()[4]) for line in lines[1:3]}
     assert powers[12] >= powers[4]
+    # the test's degrees of freedom are named, on stdout and on the page (issue 17)
+    assert lines[3].startswith("Test and intervals: ") and "lmerTest" in lines[3], lines
     text = page.read_text()
     assert "<svg" in text and "Power by design" in text
+    assert "Test and intervals: the growth model&#x27;s test" in text and "lmerTest" in text
     assert "http://" not in text and "https://" not in text
 
 
@@ -57,3 +62,35 @@ def test_power_refuses_bad_designs(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "must end in .csv or .html" in bad.stderr
+
+
+def test_power_of_a_proposition(tmp_path: Path) -> None:
+    table = tmp_path / "p3.csv"
+    args = ["--teams", "6", "--members", "5", "--waves", "4", "--reps", "5", "--jobs", "1"]
+    out = ["--out", str(table)]
+    done = subprocess.run(
+        [COPKIT, "power", "--proposition", "3", "--mechanism", "limited_control=1", *args, *out],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[:5] == ["teams", "members", "waves", "effect", "share"]
+    rows = pd.read_csv(table)
+    assert rows["reps"].tolist() == [5] and rows["limited_control"].tolist() == [1.0]
+    verdicts = ["supported", "contradicted", "inconclusive", "not_measured"]
+    assert int(rows[verdicts].sum(axis=1).iloc[0]) == 5
+    unknown = subprocess.run(
+        [COPKIT, "power", "--proposition", "1", "--mechanism", "telepathy=1", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 2 and "the mechanisms are" in unknown.stderr
+    alone = subprocess.run(
+        [COPKIT, "power", "--mechanism", "enclave_spread=1", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert alone.returncode == 2 and "needs --proposition" in alone.stderr

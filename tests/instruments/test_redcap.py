@@ -70,3 +70,17 @@ def test_missing_columns_and_no_items() -> None:
         instruments.from_redcap('"Variable / Field Name","Form Name"\na,b\n')
     with pytest.raises(InstrumentError, match="no radio or dropdown fields"):
         instruments.from_redcap(HEADER + row("n", "f", "notes", "Tell"))
+
+
+def test_a_form_whose_items_have_different_choices_is_refused_naming_the_row() -> None:
+    text = (
+        HEADER
+        + row("a1", "climate", "radio", "A", AGREE)
+        + row("a2", "climate", "radio", "B", '"1, No | 2, Yes"')
+    )
+    with pytest.raises(InstrumentError) as caught:
+        instruments.from_redcap(text)
+    assert [str(p) for p in caught.value.problems] == [
+        "row 3 (a2): its choices differ from the other items of form 'climate', "
+        "so they cannot form one scale"
+    ]

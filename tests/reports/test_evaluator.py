@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import reports
-from analysis.pipeline import AnalysisResults
-from reports.blocks import Heading, Section, Table
+from analysis.formation import CRITERIA
+from analysis.pipeline import AnalysisResults, analyse_bundle
+from reports.blocks import Heading, Paragraph, Section, Table, Td
 from reports.evaluator import SECTION_IDS
 from reports.pdf import ExternalResourceError, html_to_pdf, pdf_page_count
 
@@ -83,8 +84,11 @@ def test_one_figure_per_practice_scale_and_a_sociogram_panel_per_team(
         re.S,
     )
     assert sociogram is not None
-    for team in results.bundle.teams:
-        assert f"{team}, wave {max(results.bundle.waves)}" in sociogram.group(0)
+    counted = results.team_waves.set_index(["team", "wave"])
+    for verdict in results.verdicts:
+        wave = verdict.last_wave
+        drawn = wave is not None and bool(counted.loc[(verdict.team, wave), "network_counted"])
+        assert (f">{verdict.team}<" in sociogram.group(0)) is drawn  # its panel's title
 
 
 def test_ids_are_unique_across_all_inline_figures(outline: _Outline) -> None:
@@ -126,10 +130,60 @@ def test_formation_shows_every_criterion_and_the_sensitivity_table(
 ) -> None:
     formation = sections["formation"]
     tables = [b for b in formation.blocks if isinstance(b, Table)]
-    assert len(tables) == len(results.bundle.teams) + 1
-    for table in tables[:-1]:
-        assert len(table.rows) == 8  # every criterion of analysis.formation.CRITERIA
-    assert len(tables[-1].rows) == len(results.sensitivity)
+    criteria = [t for t in tables if t.caption.startswith("Criteria for ")]
+    assert len(criteria) == len(results.bundle.teams)
+    for table in criteria:
+        assert len(table.rows) == len(CRITERIA)
+    # sensitivity: only the moves that change a verdict, or one sentence when none does
+    moving = results.sensitivity[results.sensitivity["changed"] > 0]
+    moves = [t for t in tables if t.caption.startswith("Threshold moves")]
+    if moving.empty:
+        assert not moves
+        assert any(
+            isinstance(b, Paragraph) and b.text.startswith("No verdict changes")
+            for b in formation.blocks
+        )
+    else:
+        assert len(moves[0].rows) == len(moving)
+
+
+def test_every_criterion_cell_is_coloured_by_what_it_means_for_the_community(
+    results: AnalysisResults, sections: dict[str, Section]
+) -> None:
+    tables = {b.caption: b for b in sections["formation"].blocks if isinstance(b, Table)}
+    warnings_present = 0
+    for verdict in results.verdicts:
+        table = tables[f"Criteria for {verdict.team}"]
+        assert len(table.rows) == len(verdict.criteria)
+        for criterion, row in zip(verdict.criteria, table.rows, strict=True):
+            result = row[-1]
+            assert isinstance(result, Td)
+            if criterion.held is None or not criterion.decides:
+                assert result.css == "muted", (verdict.team, criterion.name)
+            elif criterion.direction == "warning":
+                # a warning sign present is never green; absent is good for the community
+                assert result.css == ("fair" if criterion.held else "good")
+                assert result.text == ("present (warning sign)" if criterion.held else "absent")
+                warnings_present += bool(criterion.held)
+            else:
+                assert result.css == ("good" if criterion.held else "bad")
+    assert warnings_present, "the fixture should hold a team with ratings split by profession"
+
+
+def test_a_verdict_resting_on_an_unassessed_criterion_says_so_in_badge_and_count(
+    results: AnalysisResults,
+) -> None:
+    strict = analyse_bundle(results.bundle, criteria={"boundaries": {"min_network_coverage": 1}})
+    sections = reports.evaluator_sections(strict, draw=False)
+    summary = sections["summary"]
+    badges = {row[0]: row[1] for b in summary.blocks if isinstance(b, Table) for row in b.rows}
+    judged = [v for v in strict.verdicts if v.verdict != "insufficient_data"]
+    assert judged
+    for verdict in judged:
+        badge = badges[verdict.team]
+        assert isinstance(badge, Td)
+        assert badge.text.endswith(", knowledge crossing not assessed")
+    assert "knowledge crossing not assessed" in summary.lead[1]
 
 
 def test_a_team_filter_and_unknown_teams(results: AnalysisResults) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 import reports
 from analysis.pipeline import AnalysisResults
+from reports.suppression import notice
 
 NOTICE = "suppressed: fewer than 5 responses"
 
@@ -46,6 +47,28 @@ def keep_only(results: AnalysisResults, team: str, keep: dict[str, str]) -> Anal
     )
 
 
+def latest_wave_only(results: AnalysisResults, team: str) -> AnalysisResults:
+    """The same results with ``team`` surveyed at its latest wave only.
+
+    The measures of the brief name no wave, so a team's means at two waves whose respondents
+    differ by a few people cannot both be shown (the later one gives way); a test about one
+    wave's breakdown looks at that wave alone.
+    """
+    bundle = results.bundle
+    latest = int(bundle.roster.loc[bundle.roster["team"] == team, "wave"].max())
+
+    def latest_only(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[(frame["team"] != team) | (frame["wave"] == latest)]
+
+    return dataclasses.replace(
+        results,
+        bundle=dataclasses.replace(
+            bundle, responses=latest_only(bundle.responses), roster=latest_only(bundle.roster)
+        ),
+        scores=latest_only(results.scores),
+    )
+
+
 def largest_team(results: AnalysisResults) -> str:
     return max(results.bundle.teams, key=lambda t: len(latest_responders(results, t)))
 
@@ -56,7 +79,9 @@ def test_every_shown_figure_rests_on_at_least_min_cell(results: AnalysisResults)
         for figure in filter(None, figures):
             if figure["suppressed"]:
                 assert figure["value"] is None and figure["n"] is None
-                assert figure["text"].startswith(NOTICE)
+                # the notice names the real reason: only a primary one claims few responses
+                assert figure["text"] == notice(5, figure["reason"])
+                assert (NOTICE in figure["text"]) == (figure["reason"] == "primary")
             else:
                 assert figure["n"] >= 5, figure
         for row in summary["table"]:
@@ -79,7 +104,7 @@ def test_a_team_of_three_shows_no_figure(results: AnalysisResults) -> None:
     assert summary["verdict"]["code"] in (None, "insufficient_data")
     assert not summary["profession_breakdown"]["shown"]
     brief = reports.build_manager_brief(small, team)
-    assert NOTICE in brief
+    assert "fewer than 5 people answered enough of the practice questions" in brief
     # no team mean of this team survives anywhere on the page
     means = small.scores[small.scores["team"] == team][["mutual_engagement"]].mean()
     assert f"{float(means.iloc[0]):.1f} then" not in brief
@@ -111,11 +136,12 @@ def test_the_profession_breakdown_appears_when_every_group_is_large_enough(
     team = largest_team(results)
     six = latest_responders(results, team)[:6]
     split = dict(zip(six, ["nurse"] * 3 + ["GP"] * 3, strict=True))
-    summary = reports.manager_summary(keep_only(results, team, split), team, min_cell=3)
+    one_wave = latest_wave_only(keep_only(results, team, split), team)
+    summary = reports.manager_summary(one_wave, team, min_cell=3)
     breakdown = summary["profession_breakdown"]
     assert breakdown["shown"]
     assert [(r["profession"], r["n"]) for r in breakdown["rows"]] == [("GP", 3), ("nurse", 3)]
-    brief = reports.build_manager_brief(keep_only(results, team, split), team, min_cell=3)
+    brief = reports.build_manager_brief(one_wave, team, min_cell=3)
     assert "by profession, wave" in brief
 
 
@@ -141,6 +167,8 @@ def clone_minus_one(results: AnalysisResults, team: str, name: str) -> AnalysisR
         ),
         scores=copy(results.scores, "respondent"),
         formation=copy(results.formation, None),
+        verdicts=(*results.verdicts, dataclasses.replace(results.verdict(team), team=name)),
+        team_waves=copy(results.team_waves, None),
         agreement=copy(results.agreement, None),
         network=copy(results.network, None),
     )
@@ -155,7 +183,7 @@ def test_two_views_differing_by_one_person_are_not_both_shown(
     scores = results.scores
     theirs = scores[(scores["team"] == team) & (scores["respondent"] == leaver)]
     original, clone = reports.manager_summaries(both, [team, "Clone"])
-    pairs = 0
+    pairs = joint = 0
     for a, b in zip(original["figures"], clone["figures"], strict=True):
         assert (a["scale"], a["wave"]) == (b["scale"], b["wave"])
         at = theirs[theirs["wave"] == a["wave"]]
@@ -166,13 +194,12 @@ def test_two_views_differing_by_one_person_are_not_both_shown(
         if bool(scored.any()):  # the two views differ by exactly this one person
             assert a["suppressed"] or b["suppressed"], (a, b)
             pairs += 1
+            joint += "complementary" in (a["reason"], b["reason"])
         elif not (a["suppressed"] or b["suppressed"]):
             assert a["value"] == b["value"]
     assert pairs
-    # seen alone, the clone's latest figures are large enough to show: the joint check did it
-    alone = reports.manager_summary(both, "Clone")
-    latest = alone["latest_wave"]
-    assert any(not f["suppressed"] for f in alone["figures"] if f["wave"] == latest)
+    # large enough on their own: the joint check (not the primary rule) withheld them
+    assert joint
 
 
 def test_the_brief_has_no_free_text_and_no_respondent_ids(results: AnalysisResults) -> None:
@@ -231,3 +258,53 @@ def test_practice_scales_rest_on_the_same_people_as_their_composite(
                     assert part["n"] == composite["n"]
                     checked += 1
     assert checked
+
+
+def few_complete_at_latest(results: AnalysisResults, team: str, keep: int) -> AnalysisResults:
+    """The same results with only ``keep`` of ``team``'s latest respondents scored on the
+    practice scales: everyone still answered (the response count is unchanged), but most
+    left a practice scale too incomplete to score."""
+    scores = results.scores.copy()
+    latest = int(scores.loc[scores["team"] == team, "wave"].max())
+    at = scores[(scores["team"] == team) & (scores["wave"] == latest)]
+    blank = at.index[keep:]
+    scores.loc[blank, "mutual_engagement"] = float("nan")
+    return dataclasses.replace(results, scores=scores)
+
+
+def test_a_withheld_change_gives_its_real_reason_never_contradicting_the_count(
+    results: AnalysisResults,
+) -> None:
+    """Issue 14: "6 of 8 members answered" above "fewer than 5 responses" contradicted
+    itself; the reason shown is the real one (here: too few complete practice answers)."""
+    team = largest_team(results)
+    summary = reports.manager_summary(few_complete_at_latest(results, team, 3), team)
+    answered = re.search(r"At wave (\d+), (\d+) of (\d+) members answered", summary["lines"][0])
+    assert answered is not None and int(answered.group(2)) >= 5
+    practice = next(line for line in summary["lines"] if line.startswith("Practice overall"))
+    assert practice == (
+        f"Practice overall: change not shown (at wave {answered.group(1)}, fewer than 5 "
+        "people answered enough of the practice questions to be counted)."
+    )
+    assert not any(NOTICE in line for line in summary["lines"])
+
+
+def test_a_change_withheld_to_protect_others_says_so_not_too_few_responses(
+    results: AnalysisResults,
+) -> None:
+    """A figure withheld because it could be worked out from other figures rests on enough
+    people: its line says what the risk is and claims no shortage of responses."""
+    team = largest_team(results)
+    _, clone = reports.manager_summaries(clone_minus_one(results, team, "Clone"), [team, "Clone"])
+    complementary = [f for f in clone["figures"] if f["reason"] == "complementary"]
+    assert complementary
+    withheld = [line for line in clone["lines"] if "not shown" in line]
+    assert withheld
+    for line in withheld:
+        assert "fewer than 5" not in line and "responses" not in line, line
+    assert any(
+        "could be combined with other figures to reveal a few people's answers" in line
+        for line in withheld
+    )
+    for figure in complementary:
+        assert "fewer than" not in figure["text"] or "reveal fewer than" in figure["text"]

@@ -36,7 +36,7 @@ from survey_app import migrate
 from survey_app.database import make_engine
 from survey_app.extensions import db
 from survey_app.factory import create_app
-from survey_app.models import Base, Invitation, Study, Team, Theme, utcnow
+from survey_app.models import Base, Invitation, PasswordReset, Study, Team, Theme, utcnow
 from survey_app.tokens import hash_token, survey_form_token
 from tests.survey_app.conftest import (  # noqa: F401  (postgres_database, sqlite_template: fixtures)
     _psycopg_conninfo,
@@ -77,6 +77,8 @@ SPARE_EMAIL = "spare-eval-a@example.org"
 RESPONDENT_TOKEN = "sec-respondent-".ljust(43, "x")
 """The respondent's link (Bob, team Ward 7 of study A, its open wave)."""
 UNKNOWN_TOKEN = "sec-unknown-link-".ljust(43, "x")
+RESET_TOKEN = "sec-reset-link-".ljust(43, "x")
+"""A "forgot password" link of the spare account, valid for as long as the tests run."""
 """A well-formed link that belongs to nobody."""
 SECRET_KEY = "security-tests-" + "k" * 32
 
@@ -143,7 +145,24 @@ def build_world(session: Session) -> World:
         current_page=LAST_PAGE,  # every page may be opened and sent
     )
     session.add(invitation)
+    session.add(
+        PasswordReset(
+            user_id=spare.id,
+            token_hash=hash_token(RESET_TOKEN),
+            created_at=now,
+            expires_at=now + timedelta(days=2),
+        )
+    )
+    # study B's wave has an invitation too (Bob, Ward 7), for the pages of one invitation
+    other = Invitation(
+        membership_id=b.membership_ids[("bob@example.org", "Ward 7")],
+        wave_id=b.wave_id,
+        token_hash=hash_token("sec-other-study-".ljust(43, "x")),
+    )
+    session.add(other)
     session.flush()
+    a.extra["invitation_id"] = invitation.id
+    b.extra["invitation_id"] = other.id
 
     def themes(study_id: int) -> dict[str, int]:
         rows = session.execute(select(Theme.name, Theme.id).where(Theme.study_id == study_id))
@@ -174,6 +193,15 @@ def read_rows(app: Flask) -> Rows:
         }
 
 
+BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {"staff_sessions": frozenset({"last_seen_at"})}
+"""Columns any signed-in request may write without it counting as a change: a session's last
+use (written at most once a minute, for the idle lifetime)."""
+
+
+def _without(rows: list[dict[str, Any]], columns: frozenset[str]) -> list[dict[str, Any]]:
+    return [{key: value for key, value in row.items() if key not in columns} for row in rows]
+
+
 def describe_differences(
     before: Rows,
     after: Rows,
@@ -190,6 +218,9 @@ def describe_differences(
         if name in ignored_tables:
             continue
         now = after[name]
+        if name in BOOKKEEPING_COLUMNS:
+            rows = _without(rows, BOOKKEEPING_COLUMNS[name])
+            now = _without(now, BOOKKEEPING_COLUMNS[name])
         if name == "audit_events":
             known = {row["id"] for row in rows}
             new = [row for row in now if row["id"] not in known]
@@ -233,8 +264,11 @@ class SecurityApp:
             if cookie is None:
                 raise AssertionError(f"no session cookie for {role}")
             self.cookies[role] = cookie.value
+        # the staff sessions the sign-ins opened belong to the world (their cookies are used in
+        # every case); their audit events do not: start every case from the world itself
+        self.baseline["staff_sessions"] = read_rows(app)["staff_sessions"]
         self._dirty = True
-        self.restore()  # the sign-ins were audited; start every case from the world itself
+        self.restore()
 
     def client(self, role: str) -> FlaskClient:
         """A fresh client with ``role``'s session (signed in for staff)."""
@@ -314,6 +348,12 @@ def security_config(database_url: str, instance: Path, **extra: object) -> dict[
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": free_port(),
         "SMTP_TIMEOUT": 2,
+        # the cases reuse each role's sign-in for the whole module, however long the run takes
+        "SESSION_IDLE_MINUTES": 24 * 60,
+        "SESSION_ABSOLUTE_HOURS": 24,
+        # the environment's COPKIT_* settings are cleared (clean_environment), tests/conftest.py's
+        # COPKIT_DASHBOARD_BACKGROUND=false with them: dashboards are computed in the request
+        "DASHBOARD_BACKGROUND": False,
     }
     config.update(extra)
     return config
@@ -436,16 +476,21 @@ def url_arguments(world: World, role: str, objects: StudyFixture | None = None) 
     the study in the address stays study A.
     """
     a = objects or world.a
+    themes = world.theme_ids if a is world.a else world.other_theme_ids
     return {
         "study_id": world.a.study_id,
+        "theme_id": themes["Heart failure"],
         "team_id": a.team_ids["Ward 7"],
         "member_id": a.member_ids["ann@example.org"],
         "membership_id": a.membership_ids[("ann@example.org", "Ward 7")],
         "wave_id": a.wave_id,
         "intervention_id": a.intervention_id,
+        "invitation_id": a.extra["invitation_id"],
+        "kind": "invitation",
         "token": RESPONDENT_TOKEN if role == RESPONDENT else UNKNOWN_TOKEN,
         "number": 1,
         "user_id": world.spare_user_id,
+        "reset_token": RESET_TOKEN,
     }
 
 

@@ -38,6 +38,7 @@ from tests.security.conftest import (
     MANAGER_OTHER,
     RESPONDENT,
     ROLES,
+    SPARE_EMAIL,
     STAFF_EMAILS,
     SecurityApp,
     World,
@@ -74,8 +75,9 @@ SHOWN = Outcome((200,), changes=False)
 DONE = Outcome((302, 303), changes=True)
 """The change was made, then a redirect (post/redirect/get)."""
 TO_ADMIN = Outcome((302,), path="/admin/", changes=False)
-DASHBOARD = Outcome((200,), changes=False, cache=frozenset({"dashboard_snapshots"}))
-"""A dashboard shown; computing it may store it in the dashboard cache, nothing else."""
+DASHBOARD = Outcome((200,), changes=False, cache=frozenset({"dashboard_snapshots", "releases"}))
+"""A dashboard shown; computing it may store it in the dashboard cache and (for managers and
+team members) publish the study's next release, nothing else."""
 
 Rules = Mapping[str, Outcome]
 Body = Callable[[World], dict[str, Any]]
@@ -206,11 +208,11 @@ EXPECTED: dict[str, Expectation] = {
         )
     ),
     "admin.create_study": Expectation(
-        post=by_role(
+        post=by_role(  # evaluators create their own studies (and then work on them)
             manager_other=FORBIDDEN,
             manager=FORBIDDEN,
-            evaluator_other=FORBIDDEN,
-            evaluator=FORBIDDEN,
+            evaluator_other=DONE,
+            evaluator=DONE,
             admin=DONE,
         ),
         body=lambda world: {"name": "Matrix study"},
@@ -224,7 +226,7 @@ EXPECTED: dict[str, Expectation] = {
         body=lambda world: {
             "email": "matrix.new@example.org",
             "role": "evaluator",
-            "study": world.a.study_id,
+            "studies": world.a.study_id,
             "password": NEW_PASSWORD,
         },
     ),
@@ -233,7 +235,7 @@ EXPECTED: dict[str, Expectation] = {
         post=admins_only(DONE),
         body=lambda world: {
             "role": "manager",
-            "study": world.a.study_id,
+            "studies": world.a.study_id,
             "teams": world.a.team_ids["Renal"],
         },
     ),
@@ -243,6 +245,21 @@ EXPECTED: dict[str, Expectation] = {
     "admin.deactivate_user": Expectation(post=admins_only(DONE)),
     # the spare account is active: refused as already active (deactivation proves the change)
     "admin.reactivate_user": Expectation(post=admins_only(Outcome((422,), changes=False))),
+    "admin.information": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {"sponsor": "Matrix sponsor", "contact_email": "help@example.org"},
+    ),
+    "admin.mail": Expectation(get=study_staff(SHOWN)),
+    "admin.save_mail": Expectation(
+        post=study_staff(DONE),
+        body=lambda world: {
+            "invitation-subject": "Matrix survey about {team}",
+            "invitation-body": "Dear {name},\n\n{link}",
+        },
+    ),
+    # the security world's sender is copkit's default: refused with the reason, nothing sent
+    "admin.test_mail": Expectation(post=study_staff(Outcome((303,), changes=False))),
     "admin.create_theme": Expectation(
         post=study_staff(DONE), body=lambda world: {"theme-name": "Matrix theme"}
     ),
@@ -253,6 +270,16 @@ EXPECTED: dict[str, Expectation] = {
             "team-name": "Matrix team",
         },
     ),
+    # renaming is allowed while no closed wave names the team or theme (the world's wave is open)
+    "admin.rename_theme": Expectation(
+        post=study_staff(DONE),
+        body=lambda world: {f"theme-{world.theme_ids['Heart failure']}-name": "Cardiac care"},
+    ),
+    "admin.rename_team": Expectation(post=study_staff(DONE), body=lambda world: {"name": "Ward 9"}),
+    # deleting is refused with the reason while anything depends on it: teams belong to the
+    # theme, people to the team, invitations to the wave (nothing changes)
+    "admin.delete_theme": Expectation(post=study_staff(Outcome((302,), changes=False))),
+    "admin.delete_team": Expectation(post=study_staff(Outcome((302,), changes=False))),
     "admin.team": Expectation(get=team_scoped(SHOWN)),
     "admin.members_page": Expectation(
         get=study_staff(SHOWN),
@@ -287,6 +314,12 @@ EXPECTED: dict[str, Expectation] = {
         },
     ),
     "admin.delete_intervention": Expectation(post=study_staff(DONE)),
+    "admin.data_protection": Expectation(
+        get=study_staff(SHOWN),
+        post=study_staff(DONE),
+        body=lambda world: {"retention_days": "400", "share_results": "no"},
+    ),
+    "admin.erase_member": Expectation(get=study_staff(SHOWN), post=study_staff(DONE)),
     "admin.waves_page": Expectation(
         get=study_staff(SHOWN),
         post=study_staff(DONE),
@@ -297,8 +330,13 @@ EXPECTED: dict[str, Expectation] = {
         post=study_staff(DONE),
         body=lambda world: {"number": 1, "instrument": "cop-health@1", **WAVE_DATES},
     ),
-    "admin.close_wave": Expectation(post=study_staff(DONE)),
-    "admin.send_invitations": Expectation(post=study_staff(DONE)),  # invitations made, refused
+    # closing early asks first: the GET (and a POST without confirm=yes) shows what it cuts short
+    "admin.close_wave": Expectation(
+        get=study_staff(SHOWN), post=study_staff(DONE), body=lambda world: {"confirm": "yes"}
+    ),
+    "admin.delete_wave": Expectation(post=study_staff(Outcome((302,), changes=False))),
+    # the security world's sender is copkit's default: refused with the reason, nothing made
+    "admin.send_invitations": Expectation(post=study_staff(Outcome((302,), changes=False))),
     "admin.send_reminders": Expectation(post=study_staff(Outcome((302,)))),  # nobody is due
     "admin.wave_tracking": Expectation(
         get=by_role(
@@ -310,6 +348,13 @@ EXPECTED: dict[str, Expectation] = {
         )
     ),
     "admin.non_responders": Expectation(get=study_staff(SHOWN)),
+    # links are respondents' credentials: the study's staff only, every hand-out audited
+    "admin.download_links": Expectation(
+        post=study_staff(Outcome((200,), changes=True)), body=lambda world: {"who": "everyone"}
+    ),
+    "admin.show_link": Expectation(post=study_staff(Outcome((200,), changes=True))),
+    # the security world's sender is copkit's default: refused with the reason, nothing sent
+    "admin.resend_invitation": Expectation(post=study_staff(Outcome((303,), changes=False))),
     # --- signing in and out ---
     "auth.index": Expectation(
         get={**every_account(TO_ADMIN), ANONYMOUS: SHOWN, RESPONDENT: SHOWN},
@@ -337,7 +382,19 @@ EXPECTED: dict[str, Expectation] = {
             "confirmation": NEW_PASSWORD,
         },
     ),
-    # --- dashboards (DESIGN 7: managers see their teams' aggregates only, never free text) ---
+    # the same answer for everyone, whether or not the address has an account (audited)
+    "auth.forgot": Expectation(
+        get=everyone(SHOWN),
+        post=everyone(Outcome((200,), changes=True)),
+        body=lambda world: {"email": SPARE_EMAIL},
+    ),
+    # the link is the credential (the spare account's link): anyone holding it sets the password
+    "auth.reset": Expectation(
+        get=everyone(SHOWN),
+        post=everyone(DONE),
+        body=lambda world: {"new": NEW_PASSWORD, "confirmation": NEW_PASSWORD},
+    ),
+    # --- dashboards (docs/architecture.md#privacy: managers see their teams' aggregates only, never free text) ---
     "dashboard.index": Expectation(get=every_account(SHOWN)),  # each sees their own list
     "dashboard.study": Expectation(get=study_staff(DASHBOARD)),
     "dashboard.team": Expectation(get=team_scoped(DASHBOARD)),
@@ -381,6 +438,11 @@ EXPECTED: dict[str, Expectation] = {
         post=link_holder(Outcome((303,), path=r"/s/[\w-]+/page/2", changes=True)),
         body=lambda world: {**rated_answers(1), "action": "next"},
     ),
+    "participate.withdraw": Expectation(
+        get=link_holder(SHOWN),
+        post=link_holder(Outcome((200,), changes=True)),  # the respondent's data deleted
+    ),
+    "participate.results": Expectation(get=link_holder(DASHBOARD)),
     "participate.thanks": Expectation(
         get=link_holder(Outcome((303,), path=r"/s/[\w-]+", changes=False))  # not sent yet
     ),
@@ -450,7 +512,7 @@ def test_access(matrix: SecurityApp, endpoint: str, rule: str, method: str, role
     outcomes = None if expectation is None else expectation.outcomes(method)
     if outcomes is None:
         pytest.fail(
-            f"no expectation for {method} {endpoint} ({rule}): read the view and DESIGN.md "
+            f"no expectation for {method} {endpoint} ({rule}): read the view and docs/architecture.md "
             "section 7, then add what each role must get to EXPECTED"
         )
     expected = outcomes[role]
@@ -466,7 +528,15 @@ def test_access(matrix: SecurityApp, endpoint: str, rule: str, method: str, role
         assert changed != [], f"{role} {method} {rule}: the valid form changed nothing"
 
 
-OBJECT_ARGUMENTS = ("team_id", "member_id", "membership_id", "wave_id", "intervention_id")
+OBJECT_ARGUMENTS = (
+    "theme_id",
+    "team_id",
+    "member_id",
+    "membership_id",
+    "wave_id",
+    "intervention_id",
+    "invitation_id",
+)
 CROSS_CASES = [
     pytest.param(endpoint, rule, method, role, id=f"{endpoint}-{method}-{role}")
     for endpoint, rule, methods in ROUTES

@@ -46,8 +46,10 @@ from tests.security.conftest import (
     FUZZ_ACCEPTED,
     FUZZ_CASES,
     MARKUP,
+    RESET_TOKEN,
     RESPONDENT,
     RESPONDENT_TOKEN,
+    SPARE_EMAIL,
     STAFF_EMAILS,
     SecurityApp,
     World,
@@ -285,7 +287,8 @@ def pairs_of(values: Mapping[str, Value]) -> list[tuple[str, str | bytes]]:
         if value is None:
             continue
         for one in value if isinstance(value, list) else [value]:
-            pairs.append((key, one))
+            if one is not None:  # a field left out (e.g. drawn inside a repeated value)
+                pairs.append((key, one))
     return pairs
 
 
@@ -377,7 +380,7 @@ def _account(world: World) -> str:
 def _account_scope(world: World) -> dict[str, Field]:
     return {
         "role": choice("admin", "evaluator", "manager", wrong=("owner", "Admin", "")),
-        "study": ids([0, world.a.study_id, world.b.study_id]),
+        "studies": ids([world.a.study_id, world.b.study_id], [0, 999_999]),
         # left out as often as chosen: only managers have teams
         "teams": Field(st.one_of(st.none(), _teams(world).valid), _teams(world).wrong),
     }
@@ -435,6 +438,23 @@ FORMS: tuple[FormCase, ...] = (
         examples=20,  # each failure checks a slow password hash
     ),
     FormCase(
+        "forgot password",
+        ANONYMOUS,
+        lambda world: "/auth/forgot",
+        lambda world: {"email": choice(SPARE_EMAIL, STAFF_EMAILS[EVALUATOR], "nobody@example.org")},
+        accepted=(200,),  # the same answer for every address
+        examples=20,
+    ),
+    FormCase(
+        "password reset link",
+        ANONYMOUS,
+        lambda world: f"/auth/reset/{RESET_TOKEN}",
+        lambda world: {
+            "new": choice("lantern orchard velvet ninety", wrong=("short", "1234567890")),
+            "confirmation": choice("lantern orchard velvet ninety", wrong=("other",)),
+        },
+    ),
+    FormCase(
         "password change",
         EVALUATOR,
         lambda world: "/auth/password",
@@ -471,6 +491,38 @@ FORMS: tuple[FormCase, ...] = (
         shows=_account,
     ),
     FormCase(
+        "participant information",
+        EVALUATOR,
+        lambda world: f"{_study(world)}/information",
+        lambda world: {
+            "respondent_title": text("Ward teams survey", ""),
+            "sponsor": text("University of Salford", ""),
+            "chief_investigator": text("Dr Priya Raman", ""),
+            "ethics_reference": text("IRAS 312345", ""),
+            "privacy_notice_url": choice(
+                "https://example.org/privacy",
+                "",
+                wrong=("javascript:alert(1)", "www.example.org", "https://", "ftp://x.org"),
+            ),
+            "contact_email": _member_fields(world)["email"],
+        },
+        shows=lambda world: f"/s/{RESPONDENT_TOKEN}/consent",
+    ),
+    FormCase(
+        "e-mail template",
+        EVALUATOR,
+        lambda world: f"{_study(world)}/mail/invitation",
+        lambda world: {
+            "invitation-subject": text("Survey about {team}", "Survey {study}"),
+            "invitation-body": choice(
+                "Dear {name},\n\n{link}",
+                "{link}\n\nIt closes {closes}. {{braces}}",
+                wrong=("{name.__class__} {link}", "{link:>999999}", "no link", "{", "{nope}"),
+            ),
+        },
+        shows=lambda world: f"{_study(world)}/mail",
+    ),
+    FormCase(
         "theme",
         EVALUATOR,
         lambda world: f"{_study(world)}/themes",
@@ -486,6 +538,22 @@ FORMS: tuple[FormCase, ...] = (
             "team-name": text("Ward 9", "Renal"),
         },
         shows=_study,
+    ),
+    FormCase(
+        "theme name",
+        EVALUATOR,
+        lambda world: f"{_study(world)}/themes/{world.theme_ids['Heart failure']}/name",
+        lambda world: {
+            f"theme-{world.theme_ids['Heart failure']}-name": text("Cardiac", "Heart failure")
+        },
+        shows=_study,
+    ),
+    FormCase(
+        "team name",
+        EVALUATOR,
+        lambda world: f"{_study(world)}/teams/{world.a.team_ids['Ward 7']}/name",
+        lambda world: {"name": text("Ward Seven", "Ward 7", "Renal")},
+        shows=lambda world: f"{_study(world)}/teams/{world.a.team_ids['Ward 7']}",
     ),
     FormCase(
         "new member",
@@ -536,6 +604,27 @@ FORMS: tuple[FormCase, ...] = (
     ),
     FormCase("wave details", EVALUATOR, _wave, _wave_fields("1"), shows=_wave),
     FormCase(
+        "data protection",
+        EVALUATOR,
+        lambda world: f"{_study(world)}/data-protection",
+        lambda world: {
+            "retention_days": Field(
+                st.one_of(st.just(""), st.integers(min_value=1, max_value=36_500).map(str)),
+                WRONG_NUMBERS,
+            ),
+            "share_results": choice("yes", "no", wrong=("maybe", "", "1", "on")),
+        },
+        shows=lambda world: f"{_study(world)}/data-protection",
+    ),
+    FormCase(
+        "survey withdraw button",
+        RESPONDENT,
+        lambda world: f"/s/{RESPONDENT_TOKEN}/withdraw",
+        lambda world: {},
+        accepted=(200,),  # the "you have withdrawn" page: the respondent's data are deleted
+        examples=10,
+    ),
+    FormCase(
         "roster upload",
         EVALUATOR,
         lambda world: f"{_study(world)}/roster",
@@ -543,6 +632,22 @@ FORMS: tuple[FormCase, ...] = (
         allowed_audit=frozenset({"roster.reject"}),
         shows=lambda world: f"{_study(world)}/members",
         multipart=True,
+    ),
+    FormCase(
+        "links download",
+        EVALUATOR,
+        lambda world: f"{_wave(world)}/links",
+        lambda world: {"who": choice("everyone", "not_submitted", wrong=("all", "", "none"))},
+        accepted=(200, 303),
+        examples=20,
+    ),
+    FormCase(
+        "show-link button",
+        EVALUATOR,
+        lambda world: f"{_wave(world)}/invitations/{world.a.extra['invitation_id']}/link",
+        lambda world: {},
+        accepted=(200, 303),
+        examples=10,
     ),
     FormCase(
         "export download",
@@ -583,12 +688,34 @@ FORMS: tuple[FormCase, ...] = (
             ("deactivate-account button", ADMIN, lambda world: f"{_account(world)}/deactivate"),
             ("reactivate-account button", ADMIN, lambda world: f"{_account(world)}/reactivate"),
             ("close-wave button", EVALUATOR, lambda world: f"{_wave(world)}/close"),
+            ("delete-wave button", EVALUATOR, lambda world: f"{_wave(world)}/delete"),
+            (
+                "delete-team button",
+                EVALUATOR,
+                lambda world: f"{_study(world)}/teams/{world.a.team_ids['Ward 7']}/delete",
+            ),
+            (
+                "delete-theme button",
+                EVALUATOR,
+                lambda world: f"{_study(world)}/themes/{world.theme_ids['Heart failure']}/delete",
+            ),
             ("reminders button", EVALUATOR, lambda world: f"{_wave(world)}/reminders"),
+            (
+                "test e-mail button",
+                EVALUATOR,
+                lambda world: f"{_study(world)}/mail/invitation/test",
+            ),
+            (
+                "resend button",
+                EVALUATOR,
+                lambda world: f"{_wave(world)}/invitations/{world.a.extra['invitation_id']}/resend",
+            ),
             (
                 "team brief download button",
                 EVALUATOR,
                 lambda world: f"/dashboard/team/{world.a.team_ids['Ward 7']}/brief",
             ),
+            ("erase-member button", EVALUATOR, lambda world: f"{_member(world)}/erase"),
             (
                 "delete-intervention button",
                 EVALUATOR,

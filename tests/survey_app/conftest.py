@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
@@ -28,6 +29,7 @@ from survey_app.database import make_engine
 from survey_app.extensions import db
 from survey_app.factory import create_app
 from survey_app.models import Base
+from tests.survey_app.smtp_support import Collector, Smtp, free_port
 from tests.survey_app.survey_fixtures import SurveySetup, build_survey
 
 POSTGRES_URL = os.environ.get(
@@ -41,6 +43,9 @@ def _no_copkit_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("COPKIT_") and name != "COPKIT_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
+    # tests/conftest.py's choice survives: dashboards are computed in the request (a test that
+    # wants the background sets DASHBOARD_BACKGROUND in its app's configuration)
+    monkeypatch.setenv("COPKIT_DASHBOARD_BACKGROUND", "false")
 
 
 def _psycopg_conninfo(url: str) -> str:
@@ -223,3 +228,15 @@ def survey_setup(app: Flask) -> SurveySetup:
     """The participant-survey test data (see :mod:`tests.survey_app.survey_fixtures`)."""
     with app.app_context():
         return build_survey(db.session)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    """A real SMTP server on 127.0.0.1 at a free port, collecting what it receives."""
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield Smtp(collector, controller.port)
+    finally:
+        controller.stop()

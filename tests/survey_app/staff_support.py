@@ -44,15 +44,17 @@ def add_user(
     teams: Sequence[Team] = (),
     password: str = PASSWORD,
     active: bool = True,
+    studies: Sequence[Study] = (),
 ) -> User:
-    """A staff account with a quickly checked password hash."""
+    """A staff account with a quickly checked password hash, working on ``study`` (and
+    ``studies``)."""
     user = User(
         email=email,
         role=role,
-        study=study,
         password_hash=generate_password_hash(password, method=FAST_HASH),
         is_active=active,
     )
+    user.studies = ([] if study is None else [study]) + list(studies)
     user.managed_teams = [ManagedTeam(team=team) for team in teams]
     session.add(user)
     session.flush()

@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Intervention, Study, Team, Theme, Wave
+from survey_app.models import Intervention, Invitation, Study, Team, Theme, Wave
+from survey_app.tokens import hash_token
 from tests.survey_app.staff_support import (
     StudyFixture,
     add_user,
@@ -48,6 +49,11 @@ def _w(f: StudyFixture) -> str:
     return f"{_s(f)}/waves/{f.wave_id}"
 
 
+def _i(f: StudyFixture) -> str:
+    """An invitation of the study's wave (Bob's, in Ward 7)."""
+    return f"{_w(f)}/invitations/{f.extra['invitation_id']}"
+
+
 def _u(f: StudyFixture) -> str:
     """A staff account (the study's evaluator): accounts belong to no study's address."""
     return f"/admin/users/{f.extra['user_id']}"
@@ -59,11 +65,19 @@ ADMINS = frozenset({"admin"})
 ROUTES: dict[str, Route] = {
     "admin.index": Route(("GET",), ALL, lambda f: "/admin/", study_scoped=False),
     "admin.audit_log": Route(("GET",), STAFF, lambda f: "/admin/audit", study_scoped=False),
-    "admin.create_study": Route(
-        ("POST",), frozenset({"admin"}), lambda f: "/admin/studies", study_scoped=False
-    ),
+    "admin.create_study": Route(("POST",), STAFF, lambda f: "/admin/studies", study_scoped=False),
     "admin.study": Route(("GET",), STAFF, _s),
+    "admin.information": Route(("GET", "POST"), STAFF, lambda f: f"{_s(f)}/information"),
+    "admin.mail": Route(("GET",), STAFF, lambda f: f"{_s(f)}/mail"),
+    "admin.save_mail": Route(("POST",), STAFF, lambda f: f"{_s(f)}/mail/invitation"),
+    "admin.test_mail": Route(("POST",), STAFF, lambda f: f"{_s(f)}/mail/invitation/test"),
     "admin.create_theme": Route(("POST",), STAFF, lambda f: f"{_s(f)}/themes"),
+    "admin.rename_theme": Route(
+        ("POST",), STAFF, lambda f: f"{_s(f)}/themes/{f.extra['theme_id']}/name"
+    ),
+    "admin.delete_theme": Route(
+        ("POST",), STAFF, lambda f: f"{_s(f)}/themes/{f.extra['theme_id']}/delete"
+    ),
     "admin.create_team": Route(("POST",), STAFF, lambda f: f"{_s(f)}/teams"),
     "admin.team": Route(
         ("GET",), ALL, lambda f: f"{_s(f)}/teams/{f.team_ids['Ward 7']}", team_scoped=True
@@ -72,6 +86,12 @@ ROUTES: dict[str, Route] = {
     "admin.member": Route(
         ("GET", "POST"), STAFF, lambda f: f"{_s(f)}/members/{f.member_ids['ann@example.org']}"
     ),
+    "admin.erase_member": Route(
+        ("GET", "POST"),
+        STAFF,
+        lambda f: f"{_s(f)}/members/{f.member_ids['ann@example.org']}/erase",
+    ),
+    "admin.data_protection": Route(("GET", "POST"), STAFF, lambda f: f"{_s(f)}/data-protection"),
     "admin.add_membership": Route(
         ("POST",),
         STAFF,
@@ -89,10 +109,20 @@ ROUTES: dict[str, Route] = {
     ),
     "admin.waves_page": Route(("GET", "POST"), STAFF, lambda f: f"{_s(f)}/waves"),
     "admin.wave": Route(("GET", "POST"), STAFF, _w),
-    "admin.close_wave": Route(("POST",), STAFF, lambda f: f"{_w(f)}/close"),
+    "admin.close_wave": Route(("GET", "POST"), STAFF, lambda f: f"{_w(f)}/close"),
+    "admin.delete_wave": Route(("POST",), STAFF, lambda f: f"{_w(f)}/delete"),
+    "admin.rename_team": Route(
+        ("POST",), STAFF, lambda f: f"{_s(f)}/teams/{f.team_ids['Ward 7']}/name"
+    ),
+    "admin.delete_team": Route(
+        ("POST",), STAFF, lambda f: f"{_s(f)}/teams/{f.team_ids['Ward 7']}/delete"
+    ),
     "admin.send_invitations": Route(("POST",), STAFF, lambda f: f"{_w(f)}/invitations"),
     "admin.send_reminders": Route(("POST",), STAFF, lambda f: f"{_w(f)}/reminders"),
     "admin.wave_tracking": Route(("GET",), ALL, lambda f: f"{_w(f)}/tracking"),
+    "admin.download_links": Route(("POST",), STAFF, lambda f: f"{_w(f)}/links"),
+    "admin.show_link": Route(("POST",), STAFF, lambda f: f"{_i(f)}/link"),
+    "admin.resend_invitation": Route(("POST",), STAFF, lambda f: f"{_i(f)}/resend"),
     "admin.non_responders": Route(("GET",), STAFF, lambda f: f"{_w(f)}/non-responders"),
     "admin.users": Route(("GET",), ADMINS, lambda f: "/admin/users", study_scoped=False),
     "admin.new_user": Route(
@@ -137,6 +167,18 @@ def world(app: Flask) -> World:
         ward = db.session.get(Team, a.team_ids["Ward 7"])
         assert ward is not None
         add_user(db.session, "manager-a@example.org", "manager", study=study_a, teams=[ward])
+        for fixture in (a, b):
+            invitation = Invitation(
+                membership_id=fixture.membership_ids[("bob@example.org", "Ward 7")],
+                wave_id=fixture.wave_id,
+                token_hash=hash_token(f"admin-access-{fixture.study_id}".ljust(43, "x")),
+            )
+            db.session.add(invitation)
+            db.session.flush()
+            fixture.extra["invitation_id"] = invitation.id
+            team = db.session.get(Team, fixture.team_ids["Ward 7"])
+            assert team is not None
+            fixture.extra["theme_id"] = team.theme_id
         db.session.commit()
     return World(app, a, b)
 
@@ -228,7 +270,11 @@ def test_objects_of_another_study_are_not_found_through_this_study(world: World)
         membership_ids=world.b.membership_ids,
         wave_id=world.b.wave_id,
         intervention_id=world.b.intervention_id,
-        extra=world.a.extra,  # staff accounts are not objects of a study
+        extra={
+            **world.a.extra,
+            "invitation_id": world.b.extra["invitation_id"],
+            "theme_id": world.b.extra["theme_id"],
+        },
     )
     client = world.app.test_client()
     token = sign_in(client, "admin@example.org")
@@ -239,7 +285,7 @@ def test_objects_of_another_study_are_not_found_through_this_study(world: World)
         for method in route.methods:
             assert _request(client, method, route.url(mixed), token) == 404, (endpoint, method)
             checked += 1
-    assert checked == 13
+    assert checked == 24
     _unchanged(world)
 
 

@@ -89,7 +89,7 @@ def test_an_admin_creates_a_manager(office: Office) -> None:
     response = office.new(
         email=" New.Manager@Example.org ",
         role="manager",
-        study=office.a.study_id,
+        studies=office.a.study_id,
         teams=[office.a.team_ids["Ward 7"], office.a.team_ids["Renal"]],
         password=NEW_PASSWORD,
     )
@@ -98,7 +98,8 @@ def test_an_admin_creates_a_manager(office: Office) -> None:
     assert "Account new.manager@example.org created" in page
     with office.app.app_context():
         user = office.user("new.manager@example.org")
-        assert user is not None and user.role == "manager" and user.study_id == office.a.study_id
+        assert user is not None and user.role == "manager"
+        assert [study.id for study in user.studies] == [office.a.study_id]
         assert sorted(link.team_id for link in user.managed_teams) == sorted(
             [office.a.team_ids["Ward 7"], office.a.team_ids["Renal"]]
         )
@@ -111,11 +112,34 @@ def test_an_admin_creates_a_manager(office: Office) -> None:
 
 
 def test_an_admin_creates_an_admin_without_a_study(office: Office) -> None:
-    response = office.new(email="second@example.org", role="admin", study=0, password=PASSWORD)
+    response = office.new(email="second@example.org", role="admin", password=PASSWORD)
     assert response.status_code == 303
     with office.app.app_context():
         user = office.user("second@example.org")
-        assert user is not None and user.role == "admin" and user.study_id is None
+        assert user is not None and user.role == "admin" and user.studies == []
+
+
+def test_an_evaluator_may_start_with_no_study_or_work_on_several(office: Office) -> None:
+    fresh = office.new(email="fresh@example.org", role="evaluator", password=NEW_PASSWORD)
+    assert fresh.status_code == 303
+    both = office.new(
+        email="both@example.org",
+        role="evaluator",
+        studies=[office.a.study_id, office.b.study_id],
+        password=NEW_PASSWORD,
+    )
+    assert both.status_code == 303
+    with office.app.app_context():
+        user = office.user("fresh@example.org")
+        assert user is not None and user.studies == []
+        user = office.user("both@example.org")
+        assert user is not None
+        assert sorted(study.id for study in user.studies) == sorted(
+            [office.a.study_id, office.b.study_id]
+        )
+    page = text_of(office.client.get("/admin/users"))
+    row = page.split("both@example.org")[2].split("</tr>")[0]
+    assert "Study A; Study B" in row
 
 
 @pytest.mark.parametrize(
@@ -139,12 +163,12 @@ def test_an_admin_creates_an_admin_without_a_study(office: Office) -> None:
         (
             {"email": "x@example.org", "role": "manager", "study": "A", "teams": "B:Renal"},
             "teams",
-            "is not in study &#34;Study A&#34;",
+            "is not in the account&#39;s studies",
         ),
         (
-            {"email": "x@example.org", "role": "evaluator", "study": 0},
-            "study",
-            "an evaluator needs a study",
+            {"email": "x@example.org", "role": "manager", "study": 0, "teams": "A:Renal"},
+            "studies",
+            "a manager needs a study",
         ),
         (
             {"email": "x@example.org", "role": "evaluator", "study": "A", "teams": "A:Renal"},
@@ -159,9 +183,10 @@ def test_an_admin_creates_an_admin_without_a_study(office: Office) -> None:
 def test_bad_new_accounts_are_refused_and_nothing_is_stored(
     office: Office, fields: dict[str, Any], field: str, message: str
 ) -> None:
-    data: dict[str, Any] = {"study": 0, "password": NEW_PASSWORD, **fields}
-    if data["study"] == "A":
-        data["study"] = office.a.study_id
+    data: dict[str, Any] = {"password": NEW_PASSWORD, **fields}
+    study_name = data.pop("study", 0)
+    if study_name == "A":
+        data["studies"] = office.a.study_id
     if "teams" in data:
         study, team = data["teams"].split(":")
         data["teams"] = (office.a if study == "A" else office.b).team_ids[team]
@@ -187,19 +212,19 @@ def test_an_admin_changes_role_study_and_teams(office: Office) -> None:
         office.client,
         path,
         office.token,
-        {"role": "manager", "study": office.b.study_id, "teams": [office.b.team_ids["Renal"]]},
+        {"role": "manager", "studies": office.b.study_id, "teams": [office.b.team_ids["Renal"]]},
     )
     assert response.status_code == 303
     assert "updated" in text_of(office.client.get(response.headers["Location"]))
     with office.app.app_context():
         user = office.user("manager@example.org")
-        assert user is not None and user.study_id == office.b.study_id
+        assert user is not None and [study.id for study in user.studies] == [office.b.study_id]
         assert [link.team_id for link in user.managed_teams] == [office.b.team_ids["Renal"]]
     [event] = _events(office.app, "user.update")
     assert event.detail is not None
-    assert event.detail["changes"]["study"] == [office.a.study_id, office.b.study_id]
+    assert event.detail["changes"]["studies"] == [[office.a.study_id], [office.b.study_id]]
     to_evaluator = post(
-        office.client, path, office.token, {"role": "evaluator", "study": office.b.study_id}
+        office.client, path, office.token, {"role": "evaluator", "studies": office.b.study_id}
     )
     assert to_evaluator.status_code == 303
     with office.app.app_context():
@@ -207,7 +232,7 @@ def test_an_admin_changes_role_study_and_teams(office: Office) -> None:
         assert user is not None and user.role == "evaluator" and user.managed_teams == []
     assert len(_events(office.app, "user.update")) == 2
     same = post(
-        office.client, path, office.token, {"role": "evaluator", "study": office.b.study_id}
+        office.client, path, office.token, {"role": "evaluator", "studies": office.b.study_id}
     )
     assert same.status_code == 303
     assert "Nothing was changed" in text_of(office.client.get(same.headers["Location"]))
@@ -221,16 +246,16 @@ def test_bad_changes_are_refused(office: Office) -> None:
         office.client,
         path,
         office.token,
-        {"role": "manager", "study": office.a.study_id, "teams": [office.b.team_ids["Renal"]]},
+        {"role": "manager", "studies": office.a.study_id, "teams": [office.b.team_ids["Renal"]]},
     )
     assert foreign.status_code == 422
     assert 'id="teams-error"' in text_of(foreign)
-    no_study = post(office.client, path, office.token, {"role": "manager", "study": 0})
+    no_study = post(office.client, path, office.token, {"role": "manager"})
     assert no_study.status_code == 422
     assert "a manager needs a study" in text_of(no_study)
     with office.app.app_context():
         user = office.user("manager@example.org")
-        assert user is not None and user.study_id == office.a.study_id
+        assert user is not None and [study.id for study in user.studies] == [office.a.study_id]
         assert [link.team_id for link in user.managed_teams] == [office.a.team_ids["Ward 7"]]
     assert audit_actions(office.app) == before
     assert office.client.get("/admin/users/999999").status_code == 404
@@ -286,7 +311,7 @@ def test_an_admin_cannot_demote_deactivate_or_reset_themselves(office: Office) -
     path = f"/admin/users/{office.admin_id}"
     before = audit_actions(office.app)
     demote = post(
-        office.client, path, office.token, {"role": "evaluator", "study": office.a.study_id}
+        office.client, path, office.token, {"role": "evaluator", "studies": office.a.study_id}
     )
     assert demote.status_code == 422
     assert "you cannot change your own role" in text_of(demote)
@@ -330,7 +355,7 @@ def test_only_admins_reach_the_account_pages(office: Office, email: str | None) 
                 client,
                 path,
                 token,
-                {"email": "x@example.org", "role": "admin", "study": 0, "password": NEW_PASSWORD},
+                {"email": "x@example.org", "role": "admin", "password": NEW_PASSWORD},
             )
         if email is None:
             assert response.status_code == 302, (method, path)
@@ -344,7 +369,7 @@ def test_only_admins_reach_the_account_pages(office: Office, email: str | None) 
 def test_posts_need_the_csrf_token(office: Office) -> None:
     response = office.client.post(
         "/admin/users/new",
-        data={"email": "x@example.org", "role": "admin", "study": 0, "password": NEW_PASSWORD},
+        data={"email": "x@example.org", "role": "admin", "password": NEW_PASSWORD},
     )
     assert response.status_code == 400
     assert count(office.app, User) == 3

@@ -3,6 +3,7 @@ and waves, each change audited, bad input re-shown with its problems and nothing
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -21,6 +22,7 @@ from survey_app.models import (
     Study,
     Team,
     Theme,
+    User,
     Wave,
     utcnow,
 )
@@ -51,6 +53,12 @@ class Desk:
     @property
     def base(self) -> str:
         return f"/admin/studies/{self.study.study_id}"
+
+
+def _field_error(html: str, field_id: str) -> str | None:
+    """The error message shown beside the form field ``field_id``, or None."""
+    found = re.search(rf'id="{field_id}-error">.*?</span>\s*(.*?)</p>', html, re.DOTALL)
+    return None if found is None else found.group(1).strip()
 
 
 @pytest.fixture
@@ -84,6 +92,37 @@ def test_admins_create_studies(app: Flask) -> None:
     assert post(client, "/admin/studies", token, {"name": ""}).status_code == 422
     assert count(app, Study) == 1
     assert audit_actions(app)[-1] == "study.create"
+
+
+def test_an_evaluator_creates_studies_and_works_on_each(app: Flask) -> None:
+    """A new evaluator with no study creates two; each is theirs alone (another evaluator and
+    a manager of an older study get 404); the admin sees them too."""
+    with app.app_context():
+        older = build_study(db.session, "Older study")
+        older_study = db.session.get(Study, older.study_id)
+        add_user(db.session, "fresh@example.org", "evaluator")
+        add_user(db.session, "other@example.org", "evaluator", study=older_study)
+        db.session.commit()
+    client = app.test_client()
+    token = sign_in(client, "fresh@example.org")
+    assert "create one below" in text_of(client.get("/admin/"))
+    first = post(client, "/admin/studies", token, {"name": "Fresh study"})
+    assert first.status_code == 302
+    second = post(client, "/admin/studies", token, {"name": "Second study"})
+    assert second.status_code == 302
+    for response in (first, second):
+        assert client.get(response.headers["Location"]).status_code == 200
+    home = text_of(client.get("/admin/"))
+    assert "Fresh study" in home and "Second study" in home and "Older study" not in home
+    assert client.get(f"/admin/studies/{older.study_id}").status_code == 404
+    other = app.test_client()
+    sign_in(other, "other@example.org")
+    assert other.get(first.headers["Location"]).status_code == 404
+    assert other.get(f"/admin/studies/{older.study_id}").status_code == 200
+    with app.app_context():
+        fresh = db.session.scalar(select(User).where(User.email == "fresh@example.org"))
+        assert fresh is not None
+        assert [study.name for study in fresh.studies] == ["Fresh study", "Second study"]
 
 
 def test_themes_and_teams(desk: Desk) -> None:
@@ -246,11 +285,17 @@ def test_waves_are_created_with_an_existing_instrument(desk: Desk) -> None:
         # typed in UK time (GMT in March): stored in UTC
         assert wave.opens.isoformat() == "2026-03-02T09:00:00+00:00"
         assert wave.status(wave.opens - timedelta(seconds=1)) == "scheduled"
-    problems = text_of(
-        post(desk.client, f"{desk.base}/waves", desk.token, {**form, "closes": "2026-03-01T09:00"})
+    rejected = post(
+        desk.client, f"{desk.base}/waves", desk.token, {**form, "closes": "2026-03-01T09:00"}
     )
+    problems = text_of(rejected)
     assert "the study already has a wave 2" in problems
     assert "the wave must close after it opens" in problems
+    # each of the service's problems is also shown beside the field it is about
+    html = rejected.get_data(as_text=True)
+    assert _field_error(html, "number") == "the study already has a wave 2"
+    assert _field_error(html, "closes") == "the wave must close after it opens"
+    assert _field_error(html, "opens") is None
     unknown = post(
         desk.client,
         f"{desk.base}/waves",
@@ -297,9 +342,21 @@ def test_wave_edit_close_early_and_frozen_instrument(desk: Desk) -> None:
         {"number": 1, "opens": opens, "closes": closes, "instrument": "cop-health@2"},
     )
     assert refused.status_code == 422
-    closed = post(desk.client, f"{url}/close", desk.token, follow_redirects=True)
+    # closing asks first, saying how many have not answered; only the confirmation closes
+    asked = text_of(desk.client.get(f"{url}/close"))
+    assert "Close wave 1 now?" in asked
+    invited = asked.split(" have not answered yet")[0].rsplit("of ", 1)[1].split()[0]
+    assert f"{invited} of {invited} people invited have not answered yet" in asked
+    assert "1 of them part-way through" in asked
+    unconfirmed = post(desk.client, f"{url}/close", desk.token)
+    assert unconfirmed.status_code == 200 and "Yes, close wave 1 now" in text_of(unconfirmed)
+    with desk.app.app_context():
+        wave = db.session.get(Wave, desk.study.wave_id)
+        assert wave is not None and wave.status() != "closed"
+    confirm = {"confirm": "yes"}
+    closed = post(desk.client, f"{url}/close", desk.token, confirm, follow_redirects=True)
     assert "The wave is closed." in text_of(closed)
-    again = post(desk.client, f"{url}/close", desk.token, follow_redirects=True)
+    again = post(desk.client, f"{url}/close", desk.token, confirm, follow_redirects=True)
     assert "wave 1 is already closed" in text_of(again)
     with desk.app.app_context():
         wave = db.session.get(Wave, desk.study.wave_id)

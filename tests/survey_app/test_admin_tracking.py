@@ -109,7 +109,8 @@ def test_non_responders_for_evaluators(app: Flask, progress: StudyFixture) -> No
         client.get(f"/admin/studies/{progress.study_id}/waves/{progress.wave_id}/non-responders")
     )
     assert "Bob Tester" not in page  # submitted
-    assert page.count("Ann Tester") == 2  # two teams, two invitations
+    assert page.count('<th scope="row">Ann Tester') == 2  # two teams, two invitations
+    assert page.count('Show link<span class="visually-hidden"> of Ann Tester') == 2
     assert "Cat Tester" in page and "sending failed" in page and "550 mailbox unavailable" in page
     with app.app_context():
         wave = db.session.get(Wave, progress.wave_id)

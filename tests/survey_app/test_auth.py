@@ -163,12 +163,20 @@ def test_a_success_resets_the_count(staff_app: Flask) -> None:
     assert _attempt(client, "wrong 5")[0] == 429
 
 
-def test_many_emails_from_one_address_are_throttled_too(staff_app: Flask) -> None:
-    staff_app.config.update(LOGIN_MAX_FAILURES_PER_IP=4)
+def test_many_emails_from_one_address_are_slowed_too(staff_app: Flask) -> None:
+    staff_app.config.update(LOGIN_MAX_FAILURES_PER_IP=4, LOGIN_MAX_DELAY_SECONDS=30)
     client = staff_app.test_client()
     statuses = [_attempt(client, "x", email=f"guess{n}@example.org")[0] for n in range(4)]
-    assert statuses == [200, 200, 200, 429]
+    assert statuses == [200, 200, 200, 429]  # slowed: one second before the next attempt
+    with staff_app.app_context():  # 26 more failures from this address just now: wait 27 s
+        db.session.add_all(
+            AuditEvent(actor=f"more{n}@example.org", action="login.failure", ip="127.0.0.1")
+            for n in range(26)
+        )
+        db.session.commit()
     assert _attempt(client, PASSWORD)[0] == 429
+    _age_failures(staff_app, 28 / 60)
+    assert _attempt(client, PASSWORD)[0] == 302  # slowed, never shut out
 
 
 def test_throttle_state_lives_in_the_database_not_the_process(staff_app: Flask) -> None:

@@ -178,7 +178,8 @@ def test_report_download_is_audited_and_needs_csrf(
     assert [e.detail["format"] for e in events if e.detail] == ["html", "pdf", "pdf"]
     event = events[0]
     assert (event.actor, event.study_id, event.object_type) == (EVALUATOR, setup.study_id, "study")
-    assert event.detail is not None and event.detail["waves"] == [1, 2, 3]
+    # the report counts closed waves only: wave 3 is still open (issue 14's counting rule)
+    assert event.detail is not None and event.detail["waves"] == [1, 2]
 
     bad = post(client, path, token, {"report_format": "docx"})
     assert bad.status_code == 400

@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from survey_app.config import setting
 from survey_app.extensions import db
-from survey_app.models import DashboardSnapshot, Intervention, Member, Study, utcnow
+from survey_app.models import DashboardSnapshot, Intervention, Member, Study, Wave, utcnow
 from survey_app.services import dashboard as service
 from survey_app.services import dashboard_content
 from tests.survey_app.conftest import make_test_app
@@ -96,7 +97,15 @@ def _rows(app: Flask) -> int:
         return int(db.session.scalar(select(func.count(DashboardSnapshot.id))) or 0)
 
 
-def test_the_snapshot_is_reused_until_a_response_is_submitted(
+def _close_open_wave(app: Flask, study: DashboardStudy) -> None:
+    with app.app_context():
+        wave = db.session.get(Wave, study.open_wave_id)
+        assert wave is not None
+        wave.closed_early_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+
+def test_the_snapshot_is_reused_until_a_wave_closes(
     dash_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
     client = dash_app.test_client()
@@ -111,9 +120,14 @@ def test_the_snapshot_is_reused_until_a_response_is_submitted(
 
     with dash_app.app_context():
         submit_pending(db.session, study.pending[("Five", "f2")])
+    open_wave = text_of(client.get(path))  # a response to the open wave changes nothing ...
+    assert len(gate.calls) == 1 and '<th scope="col">wave 3</th>' not in open_wave
+    assert "Wave 3 is still open and not counted here" in open_wave
+    _close_open_wave(dash_app, study)  # ... until the wave closes
     third = text_of(client.get(path))
     assert "Computed just now" in third and len(gate.calls) == 2
-    assert "2/5 (40%)" in third  # Five's wave 3 now has two responses
+    assert "2/5 (40%)" in third  # Five's wave 3, closed with two responses
+    assert "still open" not in third
     client.get(path)
     assert len(gate.calls) == 2
 
@@ -149,7 +163,8 @@ def test_one_computation_at_a_time_and_the_old_snapshot_meanwhile(
     assert gate.started.wait(60)
     assert _snapshot(dash_app, study.study_id) is None  # ... so B does not compute too
     waiting = client.get(path)
-    assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "15"
+    retry = setting(dash_app.config, "DASHBOARD_RETRY_AFTER_SECONDS")
+    assert waiting.status_code == 503 and waiting.headers["Retry-After"] == str(retry)
     assert "The results are being prepared" in text_of(waiting)
     gate.release.set()
     thread.join(60)
@@ -160,6 +175,7 @@ def test_one_computation_at_a_time_and_the_old_snapshot_meanwhile(
 
     with dash_app.app_context():  # new data: A recomputes, B meanwhile shows the old snapshot
         submit_pending(db.session, study.pending[("Trio", "t1")])
+    _close_open_wave(dash_app, study)
     gate.started.clear()
     gate.release.clear()
     thread, out = _in_thread(lambda: _snapshot(dash_app, study.study_id))
@@ -167,12 +183,13 @@ def test_one_computation_at_a_time_and_the_old_snapshot_meanwhile(
     stale = client.get(path)
     assert stale.status_code == 200
     assert "these results are being updated" in text_of(stale)
-    assert "0/3 (0%)" in text_of(stale)  # Trio's wave 3 as it was
+    assert '<th scope="col">wave 3</th>' not in text_of(stale)  # from before wave 3 closed
     gate.release.set()
     thread.join(60)
     assert len(gate.calls) == 2
     fresh = text_of(client.get(path))
     assert "being updated" not in fresh and "1/3 (33%)" in fresh
+    assert '<th scope="col">wave 3</th>' in fresh
     assert len(gate.calls) == 2
 
 

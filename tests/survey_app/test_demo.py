@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from survey_app.cli import main
 from survey_app.extensions import db
 from survey_app.factory import create_app
-from survey_app.models import Member, Response, Study, User, Wave
-from survey_app.services.demo import DEMO_STUDY
+from survey_app.models import Invitation, Member, Response, Study, User, Wave
+from survey_app.services.demo import DEMO_INFORMATION, DEMO_STUDY
 
 
 def demo(
@@ -74,7 +77,18 @@ def test_demo_loads_real_rows_writes_every_output_and_links_open(
         "limitations",
     ):
         assert f'id="{section}"' in report, section
+    # titled with the study, as `copkit report STUDY` titles it (issue 14)
+    assert f"<title>{DEMO_STUDY}: evaluation report" in report
     assert len(json.loads((out / "results/results.json").read_text())["verdicts"]) == 4
+    # the demo's waves use cop-health version 2: roles on the roster, and every proposition
+    # tested, interconnection (5) and brokers (7) included
+    assert yaml.safe_load((out / "bundle/instrument.yaml").read_text())["version"] == 2
+    assert {"KTA", "clinical lead"} <= set(pd.read_csv(out / "bundle/roster.csv")["role"].dropna())
+    propositions = pd.read_csv(out / "results/propositions.csv").set_index("proposition")
+    assert list(propositions.index) == [1, 2, 3, 4, 5, 6, 7]
+    assert propositions.loc[[5, 7], "verdict"].ne("not_measured").all()
+    assert propositions.loc[[5, 7], "estimate"].notna().all()
+    assert 'id="propositions"' in report
     with (out / "invitations.csv").open(encoding="utf-8") as handle:
         links = list(csv.DictReader(handle))
     assert links and set(links[0]) == {"member", "team", "wave", "url"}
@@ -98,7 +112,44 @@ def test_demo_loads_real_rows_writes_every_output_and_links_open(
         page = client.get(urlparse(row["url"]).path, follow_redirects=True)
         assert page.status_code == 200, row
         assert row["team"].encode() in page.data
+    # the consent page says who is asking, with a contact that is not copkit's default
+    consent = client.get(urlparse(links[0]["url"]).path + "/consent").text
+    assert DEMO_INFORMATION["respondent_title"] in consent
+    assert f"mailto:{DEMO_INFORMATION['contact_email']}" in consent
+    for detail in ("sponsor", "chief_investigator", "ethics_reference", "privacy_notice_url"):
+        assert DEMO_INFORMATION[detail].replace("&", "&amp;") in consent, detail
+    assert "copkit@localhost" not in consent
+    # copkit export-links on the open wave: every link it writes opens its survey (issue 16)
+    exported = _export_links(config, tmp_path / "links.csv")
+    with app.app_context():
+        invited = db.session.scalar(
+            select(func.count(Invitation.id)).where(Invitation.wave_id == waves[-1].id)
+        )
+    assert len(exported) == invited  # everyone invited to the open wave
+    opened: Counter[str] = Counter()
+    for row in exported:
+        page = client.get(urlparse(row["link"]).path, follow_redirects=True)
+        assert page.status_code == 200, row
+        assert row["wave"] == "6"
+        if "Before you start" in page.text:  # not answered yet: the survey, about their team
+            assert row["team"] in page.text
+            opened["consent"] += 1
+        else:
+            assert "You have already sent your answers" in page.text, row
+            opened["already sent"] += 1
+    assert opened["consent"] and opened["already sent"]  # both kinds of link were tried
     db.dispose(app)
+
+
+def _export_links(config: dict[str, Any], out: Path) -> list[dict[str, str]]:
+    """Run ``copkit export-links`` for the demo's open wave; the CSV's rows."""
+    args = ["export-links", "--study", DEMO_STUDY, "--wave", "6", "--out", str(out)]
+    result = CliRunner().invoke(main, args, obj=config, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and list(rows[0]) == ["name", "email", "team", "wave", "link"]
+    return rows
 
 
 def test_demo_rerun_reuses_and_reset_starts_over(tmp_path: Path) -> None:

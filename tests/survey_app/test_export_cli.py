@@ -130,9 +130,15 @@ def test_the_bundle_round_trips_through_read_bundle_and_copkit_analyse(
         study = db.session.scalar(select(Study).where(Study.name == STUDY_NAME))
         assert study is not None
         direct = export_bundle(db.session, study)
-    for name in ("responses", "roster", "ties", "interventions", "comments"):
+    for name in ("responses", "roster", "ties", "interventions", "comments", "schedule"):
         pd.testing.assert_frame_equal(getattr(bundle, name), getattr(direct, name), obj=name)
     assert bundle.instrument == direct.instrument
+    # The schedule (waves.csv) tells copkit analyse and copkit report which waves are open.
+    with zipfile.ZipFile(out) as archive:
+        schedule = pd.read_csv(archive.open("waves.csv"))
+    assert list(schedule.columns) == ["wave", "opens", "closes", "status"]
+    assert schedule["wave"].tolist() == [1, 2, 3]
+    assert set(schedule["status"]) <= {"scheduled", "open", "closed"}
     results = tmp_path / "results"
     analysed = _run(app, "analyse", str(out), "--out", str(results))
     assert analysed.exit_code == 0, analysed.output

@@ -7,6 +7,7 @@ import hmac
 import math
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -158,13 +159,34 @@ def test_waves_with_different_instruments_are_refused_naming_them(
     study = _study(session, setup)
     wave = session.scalar(select(Wave).where(Wave.study_id == study.id, Wave.number == 3))
     assert wave is not None
-    wave.instrument_version = 2
+    wave.instrument_id = "team-climate"
     session.commit()
     with pytest.raises(ExportError) as caught:
         export_bundle(session, study)
     message = str(caught.value)
     assert "waves 1, 2 used cop-health version 1" in message
-    assert "wave 3 used cop-health version 2" in message
+    assert "wave 3 used team-climate version 1" in message
+
+
+def test_cop_health_versions_1_and_2_export_as_version_2_with_new_items_empty_before(
+    session: Session, setup: ExportSetup
+) -> None:
+    study = _study(session, setup)
+    before = export_bundle(session, study)
+    wave = session.scalar(select(Wave).where(Wave.study_id == study.id, Wave.number == 3))
+    assert wave is not None
+    wave.instrument_version = 2
+    session.commit()
+    bundle = export_bundle(session, study)
+    assert (bundle.instrument.id, bundle.instrument.version) == ("cop-health", 2)
+    new_items = set(bundle.instrument.items) - set(before.instrument.items)
+    assert new_items
+    responses = bundle.responses
+    assert responses[responses["item"].isin(new_items)]["value"].isna().all()
+    old = responses[~responses["item"].isin(new_items)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, before.responses.reset_index(drop=True))
+    per_response = responses.groupby(["wave", "team", "respondent"])["item"].nunique()
+    assert set(per_response) == {len(bundle.instrument.items)}
 
 
 def test_a_study_without_waves_or_with_an_unknown_instrument_is_refused(session: Session) -> None:

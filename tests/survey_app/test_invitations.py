@@ -4,24 +4,16 @@ those who submitted or after closing, failures recorded and retried without bloc
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 from sqlalchemy import select, update
 
 from survey_app import migrate
-from survey_app.cli import main
 from survey_app.extensions import db
 from survey_app.localtime import format_moment
 from survey_app.models import AuditEvent, Invitation, Member, Membership, Study, Wave, utcnow
@@ -29,86 +21,16 @@ from survey_app.services import invitations
 from survey_app.services.audit import Actor
 from survey_app.services.mailer import SmtpMailer, SmtpSettings
 from survey_app.tokens import hash_token
+from tests.survey_app.smtp_support import (
+    BASE_URL,
+    MAIL_CONFIG,
+    Smtp,
+    body,
+    free_port,
+    link_token,
+    run_cli,
+)
 from tests.survey_app.staff_support import add_user, build_study, post, sign_in, text_of
-
-BASE_URL = "https://survey.example.org"
-LINK = re.compile(re.escape(BASE_URL) + r"/s/([A-Za-z0-9_-]{43})")
-
-
-@dataclass
-class Collector:
-    """An aiosmtpd handler keeping every message; refuses the addresses in ``refuse`` (550)."""
-
-    refuse: set[str] = field(default_factory=set)
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address.lower() in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(  # noqa: N802
-        self, server: Any, session: Any, envelope: Any
-    ) -> str:
-        message = message_from_bytes(envelope.original_content, policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-    def recipients(self) -> list[str]:
-        return sorted(str(m["To"].addresses[0].addr_spec) for m in self.messages)
-
-
-def _body(message: EmailMessage, kind: str) -> str:
-    """The plain-text or HTML part of a message."""
-    part = message.get_body((kind,))
-    assert part is not None, f"no {kind} part"
-    content: str = part.get_content()
-    return content
-
-
-def _token(text: str) -> str:
-    """The token of the survey link in a message."""
-    match = LINK.search(text)
-    assert match is not None, "no survey link"
-    return match.group(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@dataclass
-class Smtp:
-    collector: Collector
-    port: int
-
-
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    """A real SMTP server on 127.0.0.1 at a free port, collecting what it receives."""
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield Smtp(collector, controller.port)
-    finally:
-        controller.stop()
-
-
-MAIL_CONFIG = {
-    "SMTP_HOST": "127.0.0.1",
-    "MAIL_FROM": "survey@example.org",
-    "BASE_URL": BASE_URL,
-    "REMINDER_INTERVAL_HOURS": 0,
-    "SMTP_TIMEOUT": 5,
-}
 
 
 @pytest.fixture
@@ -121,25 +43,12 @@ def mail_app(app: Flask, smtp: Smtp) -> Flask:
     return app
 
 
-def _cli(app: Flask, args: list[str], **extra: Any) -> Result:
-    config = {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "INSTANCE_PATH": app.instance_path,
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "TESTING": True,
-        **MAIL_CONFIG,
-        "SMTP_PORT": app.config["SMTP_PORT"],
-        **extra,
-    }
-    return CliRunner().invoke(main, args, obj=config, catch_exceptions=False)
-
-
 def _invite(app: Flask, **extra: Any) -> Result:
-    return _cli(app, ["send-invitations", "--study", "CLAHRC", "--wave", "1"], **extra)
+    return run_cli(app, ["send-invitations", "--study", "CLAHRC", "--wave", "1"], **extra)
 
 
 def _remind(app: Flask, **extra: Any) -> Result:
-    return _cli(app, ["send-reminders", "--study", "CLAHRC", "--wave", "1"], **extra)
+    return run_cli(app, ["send-reminders", "--study", "CLAHRC", "--wave", "1"], **extra)
 
 
 def _invitations(app: Flask) -> dict[tuple[str, str], Invitation]:
@@ -215,8 +124,8 @@ def test_the_message_has_the_link_the_team_and_the_closing_date(
     for message in smtp.collector.messages:
         assert message["From"] == "survey@example.org"
         assert message.get_content_type() == "multipart/alternative"
-        text, html = _body(message, "plain"), _body(message, "html")
-        token = _token(text)
+        text, html = body(message, "plain"), body(message, "html")
+        token = link_token(text)
         assert f'href="{BASE_URL}/s/{token}"' in html
         assert closing in text and closing in html
         to = str(message["To"].addresses[0].addr_spec)
@@ -305,7 +214,7 @@ def test_reminders_go_to_those_who_have_not_submitted_at_most_the_limit(
 ) -> None:
     assert "0 reminders sent" in _remind(mail_app).stdout  # nobody invited yet
     _invite(mail_app)
-    invitation_links = {_token(_body(m, "plain")) for m in smtp.collector.messages}
+    invitation_links = {link_token(body(m, "plain")) for m in smtp.collector.messages}
     assert len(invitation_links) == 4
     smtp.collector.messages.clear()
     _submit(mail_app, "bob@example.org", "Ward 7")
@@ -315,7 +224,7 @@ def test_reminders_go_to_those_who_have_not_submitted_at_most_the_limit(
     for message in smtp.collector.messages:
         # a long subject is folded after "Subject:"; the parser keeps the fold's space
         assert message["Subject"].lstrip().startswith("Reminder:")
-        assert _token(_body(message, "plain")) in invitation_links  # the invitation's link
+        assert link_token(body(message, "plain")) in invitation_links  # the invitation's link
     _submit(mail_app, "cat@example.org", "Renal")
     assert "2 reminders sent" in _remind(mail_app).stdout  # Ann twice (two teams); not Cat now
     assert "0 reminders sent" in _remind(mail_app).stdout  # the limit (2) is reached
@@ -379,7 +288,7 @@ def test_a_refused_recipient_is_recorded_and_retried_without_blocking_the_rest(
 def test_an_unreachable_server_fails_every_message_and_the_next_run_sends_them(
     mail_app: Flask, smtp: Smtp
 ) -> None:
-    result = _invite(mail_app, SMTP_PORT=_free_port())
+    result = _invite(mail_app, SMTP_PORT=free_port())
     assert result.exit_code == 1
     assert "0 invitations sent" in result.stdout and "4 failed" in result.stdout
     assert result.stderr.count("could not connect to the mail server 127.0.0.1:") == 4
@@ -468,10 +377,10 @@ def test_mail_settings_are_checked(mail_app: Flask) -> None:
     result = _invite(mail_app, BASE_URL="survey.example.org")
     assert result.exit_code == 1
     assert "BASE_URL must start with http:// or https://" in result.output
-    assert _cli(mail_app, ["send-invitations", "--study", "Nope", "--wave", "1"]).exit_code == 1
+    assert run_cli(mail_app, ["send-invitations", "--study", "Nope", "--wave", "1"]).exit_code == 1
     assert (
         "has no wave 9"
-        in _cli(mail_app, ["send-reminders", "--study", "CLAHRC", "--wave", "9"]).output
+        in run_cli(mail_app, ["send-reminders", "--study", "CLAHRC", "--wave", "9"]).output
     )
 
 
@@ -506,3 +415,64 @@ def test_migration_0002_gives_existing_invitations_their_own_salt(empty_app: Fla
     assert all(re.fullmatch(r"[0-9a-f]{32}", salt) for salt in salts)
     migrate.downgrade(engine, "0001")
     migrate.upgrade(engine)
+
+
+def test_every_message_links_to_withdrawal_and_later_invitations_to_the_team_results(
+    mail_app: Flask, smtp: Smtp
+) -> None:
+    """Issue 15: a withdrawal link in every e-mail; issue 16: the team's results in the next
+    invitation once a wave has closed (unless the study does not share them)."""
+    assert _invite(mail_app).exit_code == 0
+    _set_wave(mail_app, opens=utcnow() - timedelta(days=5))
+    assert _remind(mail_app).exit_code == 0
+    assert len(smtp.collector.messages) == 8  # four invitations, four reminders
+    for message in smtp.collector.messages:
+        text, html = body(message, "plain"), body(message, "html")
+        token = link_token(text)
+        assert f"{BASE_URL}/s/{token}/withdraw" in text
+        assert f'href="{BASE_URL}/s/{token}/withdraw"' in html
+        assert "/results" not in text and "/results" not in html  # no wave has closed yet
+    withdraw = mail_app.test_client().get(
+        f"/s/{link_token(body(smtp.collector.messages[0], 'plain'))}/withdraw"
+    )
+    assert withdraw.status_code == 200 and "What withdrawing does" in text_of(withdraw)
+
+    with mail_app.app_context():  # wave 1 closes, wave 2 opens
+        study = db.session.scalars(select(Study)).one()
+        db.session.execute(update(Wave).values(closes=utcnow() - timedelta(hours=1)))
+        db.session.add(
+            Wave(
+                study=study,
+                number=2,
+                opens=utcnow() - timedelta(minutes=5),
+                closes=utcnow() + timedelta(days=7),
+                instrument_id="cop-health",
+                instrument_version=1,
+            )
+        )
+        db.session.commit()
+    smtp.collector.messages.clear()
+    second = run_cli(mail_app, ["send-invitations", "--study", "CLAHRC", "--wave", "2"])
+    assert second.exit_code == 0, second.output
+    assert len(smtp.collector.messages) == 4
+    for message in smtp.collector.messages:
+        text, html = body(message, "plain"), body(message, "html")
+        token = link_token(text)
+        assert f"{BASE_URL}/s/{token}/results" in text
+        assert f'href="{BASE_URL}/s/{token}/results"' in html
+    results = mail_app.test_client().get(
+        f"/s/{link_token(body(smtp.collector.messages[0], 'plain'))}/results"
+    )
+    assert results.status_code == 200
+
+    with mail_app.app_context():  # the study stops sharing results: the next e-mails say nothing
+        study = db.session.scalars(select(Study)).one()
+        study.share_results = False
+        db.session.commit()
+    smtp.collector.messages.clear()
+    _set_wave(mail_app, opens=utcnow() - timedelta(days=5))
+    assert run_cli(mail_app, ["send-reminders", "--study", "CLAHRC", "--wave", "2"]).exit_code == 0
+    assert smtp.collector.messages
+    for message in smtp.collector.messages:
+        assert "/results" not in body(message, "plain")
+        assert "/withdraw" in body(message, "plain")

@@ -129,7 +129,12 @@ def test_a_wave_that_closes_mid_survey_stops_taking_answers(
         db.session.commit()
     response = respondent.page(2, rated_answers(2))
     assert response.status_code == 410
-    assert _heading(response.text) == "This survey has closed"
+    assert _heading(response.text) == "This survey closed before you sent your answers"
+    # what happened to the partial answers, and how to have them deleted now
+    assert "They are <strong>not used</strong>" in response.text
+    assert "not in any results, report or export" in response.text
+    assert f'href="/s/{survey_setup.tokens["open"]}/withdraw"' in response.text
+    assert _heading(respondent.get().text) == "This survey closed before you sent your answers"
     with app.app_context():
         answers = db.session.scalars(select(Response)).all()
         stored = {a.item_id for r in answers for a in r.answers}
@@ -172,6 +177,9 @@ def test_the_help_contact_falls_back_to_the_sender_address(app: Flask, client: F
     app.config["MAIL_FROM"] = "study-team@example.nhs.uk"
     response = client.get("/s/not-a-real-token-but-well-formed-0123456789")
     assert "mailto:study-team@example.nhs.uk" in response.text
+    app.config["MAIL_FROM"] = "copkit@localhost"  # the shipped default: nobody reads it
+    response = client.get("/s/not-a-real-token-but-well-formed-0123456789")
+    assert "copkit@localhost" not in response.text and "mailto:" not in response.text
 
 
 def test_the_other_teams_name_is_escaped(client: FlaskClient, survey_setup: SurveySetup) -> None:

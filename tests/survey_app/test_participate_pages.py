@@ -147,6 +147,19 @@ def test_a_scale_page_is_radio_groups_in_fieldsets(asha: Respondent) -> None:
     assert identity.endswith(asha.url("/page/1"))
 
 
+def test_respondents_read_plain_page_titles_not_the_analytic_names(asha: Respondent) -> None:
+    asha.walk_to(LAST_PAGE)
+    headings = []
+    for number in range(1, LAST_PAGE + 1):
+        html = asha.get(f"/page/{number}").text
+        headings.append(html[html.index("<h1>") + 4 : html.index("</h1>")])
+        for analytic in ("Mutual engagement", "Joint enterprise", "Shared repertoire"):
+            assert analytic not in html
+        assert "Interaction frequency" not in html
+    assert headings[:3] == ["Working together", "A shared purpose", "Shared ways of working"]
+    assert headings[6] == "How often you are in touch"
+
+
 def test_every_page_names_the_team_and_counts_pages(asha: Respondent) -> None:
     asha.walk_to(LAST_PAGE)
     for page in PAGES:
@@ -316,7 +329,7 @@ def test_the_roster_lists_the_other_invited_members_of_this_team(
     listed = re.findall(r'name="knowledge_ties" value="([^"]+)"', html)
     members = survey_setup.members
     # Ben, Chloé, Dev by name; not Asha herself, not Fay (not invited), not Eve (other team)
-    assert listed == [str(members["ben"]), str(members["chloe"]), str(members["dev"]), "none"]
+    assert listed == [str(members["ben"]), str(members["chloe"]), str(members["dev"]), "none", "na"]
     assert "Ben &lt;i&gt;Okafor&lt;/i&gt; (GP)" in html
     assert "<i>Okafor</i>" not in html
     assert "Chloé Martin (pharmacist)" in html
@@ -355,8 +368,9 @@ def test_none_of_these_is_remembered(
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ([], "Tick the people you exchanged knowledge with, or tick"),
-        (["none", "ben"], "not both"),
+        ([], "Tick the people you exchanged knowledge with, “None of these” or"),
+        (["none", "ben"], "or tick “None of these” on its own"),
+        (["na", "none"], "on its own"),
         (["eve"], "Tick only people from this list"),
         (["fay"], "Tick only people from this list"),
         (["asha"], "Tick only people from this list"),
@@ -399,6 +413,7 @@ def test_a_member_of_two_teams_answers_each_separately(
     assert re.findall(r'name="knowledge_ties" value="([^"]+)"', html) == [
         str(survey_setup.members["eve"]),
         "none",
+        "na",
     ]
     assert _stored(app, survey_setup, "open")["me1"] == 7
     assert _stored(app, survey_setup, "other_team")["me1"] == 1

@@ -46,3 +46,30 @@ def test_report_from_a_study_in_the_database(cli_app: Flask, tmp_path: Path) -> 
     assert "study.report" in actions
     missing = CliRunner().invoke(main, ["report", "No such study", "--out", str(out)], obj=config)
     assert missing.exit_code == 1 and "No such study" in missing.output
+
+
+def test_a_study_brief_refuses_analysis_options_it_would_ignore(
+    cli_app: Flask, tmp_path: Path
+) -> None:
+    """A study's manager brief is its release: --criteria, --adjust, --include-open-waves and
+    --title would be silently ignored there, so they are refused with the reason (issue 14)."""
+    config = {
+        "DATABASE_URL": cli_app.config["DATABASE_URL"],
+        "INSTANCE_PATH": cli_app.instance_path,
+        "TESTING": True,
+    }
+    criteria = tmp_path / "strict.yaml"
+    criteria.write_text("emergence:\n  rwg_j_min: 0.99\n", encoding="utf-8")
+    out = tmp_path / "brief.html"
+    brief = ["report", STUDY_NAME, "--audience", "manager", "--team", "Ward", "--out", str(out)]
+    for extra, named in (
+        (["--criteria", str(criteria)], "--criteria"),
+        (["--include-open-waves"], "--include-open-waves"),
+        (["--adjust", "bh"], "--adjust"),
+        (["--criteria", str(criteria), "--adjust", "none"], "--criteria, --adjust"),
+    ):
+        refused = CliRunner().invoke(main, [*brief, *extra], obj=config)
+        assert refused.exit_code == 2, refused.output
+        assert f"{named} cannot be used for a study's manager brief" in refused.output
+        assert "would be ignored" in refused.output and "release" in refused.output
+        assert not out.exists()

@@ -38,7 +38,7 @@ Renal,Eve Hall,eve@example.org,nurse,Trust A,acute trust
 def _problems(data: bytes) -> list[str]:
     with pytest.raises(RosterError) as caught:
         parse_roster(data)
-    return list(caught.value.problems)
+    return caught.value.messages
 
 
 # --- checking a file (no database) ---
@@ -78,7 +78,7 @@ def test_unknown_missing_and_repeated_columns() -> None:
     problems = _problems(b"team,name,e-mail,profession,organisation,team\nx,y,z,a,b,c\n")
     assert problems == [
         'line 1: unknown column "e-mail" (the columns are team, name, email, profession, '
-        "organisation, organisation_type, and optionally theme)",
+        "organisation, organisation_type, and optionally theme and role)",
         'line 1: column "team" appears twice',
         'line 1: missing column "email"',
         'line 1: missing column "organisation_type"',
@@ -112,10 +112,10 @@ def test_byte_order_mark_crlf_blank_lines_and_quoted_line_breaks() -> None:
     with pytest.raises(RosterError) as caught:
         parse_roster(text.encode("utf-8"))
     # line 3 holds a value that spans two lines, so the next record starts on line 5
-    assert caught.value.problems == (
+    assert caught.value.messages == [
         "line 3: organisation contains a control character (a line break or tab inside the value)",
         'line 5: email "bob@@example" is not an email address',
-    )
+    ]
 
 
 # --- the command ---

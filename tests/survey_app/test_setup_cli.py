@@ -125,9 +125,9 @@ def test_a_study_set_up_step_by_step_is_stored_audited_and_shown(
         config, "add-wave", "--study", STUDY, "--opens", "2099-01-05", "--closes", "2099-02-01"
     )
     assert later.startswith(f'Added wave 2 to study "{STUDY}"')  # numbered after the last
-    assert _ok(config, "close-wave", "--study", STUDY, "--wave", "2") == (
-        f'Closed wave 2 of study "{STUDY}" early.\n'
-    )
+    closed = _ok(config, "close-wave", "--study", STUDY, "--wave", "2").splitlines()
+    assert closed[0] == f'Closed wave 2 of study "{STUDY}" early.'
+    assert closed[1].startswith("Dashboards prepared: ")
     recorded = _ok(
         config,
         "add-intervention",
@@ -180,7 +180,8 @@ def test_a_study_set_up_step_by_step_is_stored_audited_and_shown(
     assert "Heart Failure Community nurses 2" in lines  # the two rostered members
     assert "CKD Pharmacists 0" in lines
     assert "1 closed 2025-07-01 09:00 2025-07-14 23:59 cop-health@1" in lines
-    assert "2 closed early 2099-01-05 00:00 2099-02-01 23:59 cop-health@1" in lines
+    # a wave added without --instrument takes the newest shipped version
+    assert "2 closed early 2099-01-05 00:00 2099-02-01 23:59 cop-health@2" in lines
     assert (
         "Heart Failure / Community nurses 2025-07-20 facilitated workshop "
         "Two half-day workshops with the GP practices"
@@ -231,7 +232,7 @@ BAD_REQUESTS = [
     pytest.param(["add-theme", "CKD", "--study", "Nope"], 'no study named "Nope"', id="no-study"),
     pytest.param(
         ["add-theme", "CKD", "--study", STUDY],
-        f'study "{STUDY}": the study already has a theme "CKD"',
+        f'study "{STUDY}": name: the study already has a theme "CKD"',
         id="theme-twice",
     ),
     pytest.param(
@@ -241,12 +242,12 @@ BAD_REQUESTS = [
     ),
     pytest.param(
         ["add-team", "Pharmacists", "--study", STUDY, "--theme", "CKD"],
-        f'study "{STUDY}": theme "CKD" already has a team "Pharmacists"',
+        f'study "{STUDY}": name: theme "CKD" already has a team "Pharmacists"',
         id="team-twice",
     ),
     pytest.param(
         ["add-wave", "--study", STUDY, "--opens", "2025-08-10", "--closes", "2025-08-01"],
-        f'study "{STUDY}": the wave must close after it opens',
+        f'study "{STUDY}": closes: the wave must close after it opens',
         id="closes-before-opens",
     ),
     pytest.param(
@@ -276,7 +277,7 @@ BAD_REQUESTS = [
             "--instrument",
             "cop-health@9",
         ],
-        "instrument 'cop-health' has no version 9 (versions: 1)",
+        f"study \"{STUDY}\": instrument: instrument 'cop-health' has no version 9 (versions: 1, 2)",
         id="unknown-version",
     ),
     pytest.param(
@@ -291,8 +292,25 @@ BAD_REQUESTS = [
             "--closes",
             "2025-08-10",
         ],
-        f'study "{STUDY}": the study already has a wave 1',
+        f'study "{STUDY}": number: the study already has a wave 1',
         id="wave-number-twice",
+    ),
+    pytest.param(
+        [
+            "add-wave",
+            "--study",
+            STUDY,
+            "--number",
+            "1",
+            "--opens",
+            "2025-08-10",
+            "--closes",
+            "2025-08-01",
+        ],
+        f'Error: study "{STUDY}":\n'
+        "number: the study already has a wave 1\n"
+        "closes: the wave must close after it opens\n",
+        id="two-problems-one-a-line",
     ),
     pytest.param(
         ["close-wave", "--study", STUDY, "--wave", "7"],
@@ -346,7 +364,7 @@ BAD_REQUESTS = [
             "--kind",
             " ",
         ],
-        f'study "{STUDY}": missing value for "kind"',
+        f'study "{STUDY}": kind: missing value for "kind"',
         id="intervention-without-kind",
     ),
     pytest.param(["show-study", "Nope"], 'no study named "Nope"', id="show-no-study"),

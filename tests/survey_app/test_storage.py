@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +18,7 @@ from survey_app.models import (
     Member,
     Membership,
     Response,
+    StaffStudy,
     Study,
     Team,
     Theme,
@@ -24,7 +26,7 @@ from survey_app.models import (
     User,
     Wave,
 )
-from survey_app.tokens import hash_token, new_token
+from survey_app.tokens import TOKEN_BYTES, hash_token
 
 OPENS = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 CLOSES = datetime(2024, 3, 15, 17, 0, tzinfo=UTC)
@@ -57,7 +59,9 @@ def _study(session: Session) -> tuple[Study, Team, Membership, Wave]:
 
 
 def _invitation(session: Session, membership: Membership, wave: Wave) -> Invitation:
-    invitation = Invitation(membership=membership, wave=wave, token_hash=hash_token(new_token()))
+    invitation = Invitation(
+        membership=membership, wave=wave, token_hash=hash_token(secrets.token_urlsafe(TOKEN_BYTES))
+    )
     session.add(invitation)
     session.commit()
     return invitation
@@ -112,7 +116,13 @@ def test_times_come_back_in_utc_and_naive_times_are_refused(session: Session) ->
 def test_one_invitation_per_membership_and_wave(session: Session) -> None:
     _, _, membership, wave = _study(session)
     _invitation(session, membership, wave)
-    session.add(Invitation(membership=membership, wave=wave, token_hash=hash_token(new_token())))
+    session.add(
+        Invitation(
+            membership=membership,
+            wave=wave,
+            token_hash=hash_token(secrets.token_urlsafe(TOKEN_BYTES)),
+        )
+    )
     with pytest.raises(IntegrityError):
         session.commit()
 
@@ -198,13 +208,15 @@ def test_deleting_a_study_deletes_its_data_in_the_database(session: Session) -> 
     study, _, membership, wave = _study(session)
     invitation = _invitation(session, membership, wave)
     session.add(Response(invitation=invitation, answers=[Answer(item_id="me1", value=5)]))
-    session.add(User(email="ev@example.org", password_hash="x", role="evaluator", study=study))
+    session.add(User(email="ev@example.org", password_hash="x", role="evaluator", studies=[study]))
     session.add(AuditEvent(actor="cli", action="study.create", study_id=study.id))
     session.commit()
     session.execute(delete(Study))  # SQL, not the ORM: ON DELETE does the work
     session.commit()
-    for model in (Theme, Team, Member, Membership, Wave, Invitation, Response, Answer, User):
+    for model in (Theme, Team, Member, Membership, Wave, Invitation, Response, Answer, StaffStudy):
         assert session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+    # the evaluator's account stays (they may work on other studies): only its scope goes
+    assert session.scalars(select(User)).one().studies == []
     event = session.scalars(select(AuditEvent)).one()  # the audit trail outlives the study
     assert event.study_id is None and event.action == "study.create"
 
@@ -215,7 +227,7 @@ def test_deleting_a_study_deletes_its_data_in_the_database(session: Session) -> 
         ("admin", False, True),
         ("evaluator", True, True),
         ("manager", True, True),
-        ("evaluator", False, False),
+        ("evaluator", False, True),  # a new evaluator creates their own study
         ("superuser", True, False),
     ],
 )
@@ -228,7 +240,7 @@ def test_user_role_and_scope_checks(
             email="Staff@Example.org",
             password_hash="x",
             role=role,
-            study=study if with_study else None,
+            studies=[study] if with_study else [],
         )
     )
     if allowed:
@@ -281,11 +293,8 @@ def test_wave_status_follows_dates_and_early_close() -> None:
         wave.status(datetime(2024, 3, 2))
 
 
-def test_tokens_are_long_random_and_stored_hashed() -> None:
-    tokens = {new_token() for _ in range(100)}
-    assert len(tokens) == 100
-    token = tokens.pop()
-    assert len(token) >= 43  # 32 random bytes, URL-safe base64
+def test_tokens_are_stored_hashed() -> None:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     digest = hash_token(token)
     assert len(digest) == 64 and token not in digest
     assert hash_token(token) == digest

@@ -56,9 +56,20 @@ def test_an_unreachable_database_does_not_stop_the_warm_up(
     assert "warm-up skipped the database" in caplog.text
 
 
+def _scanned_by_the_collector(thing: object) -> bool:
+    return any(tracked is thing for tracked in gc.get_objects())
+
+
 def test_the_warm_up_freezes_what_lives_as_long_as_the_process(app: Flask) -> None:
+    """What lives as long as the process (the app, its compiled templates) leaves the
+    collector's scans; what a request creates afterwards is still scanned and collected."""
+    template = app.jinja_env.get_template("participate/page.html")
+    assert _scanned_by_the_collector(app) and _scanned_by_the_collector(template)
     try:
         warm_up(app)
-        assert gc.get_freeze_count() > 0
+        assert not _scanned_by_the_collector(app)
+        assert not _scanned_by_the_collector(template)
+        later: list[object] = [app]  # a container made afterwards, as a request makes them
+        assert _scanned_by_the_collector(later)
     finally:
         gc.unfreeze()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
-from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
-from survey_app.blueprints.admin.blueprint import INVALID, actor, bp, staff
+from survey_app.blueprints.admin.blueprint import INVALID, actor, attach_problems, bp, staff
 from survey_app.extensions import db
 from survey_app.forms.admin import (
-    NO_STUDY,
     AccountScopeForm,
     NewAccountForm,
     PasswordResetForm,
@@ -20,7 +18,6 @@ from survey_app.models import User
 from survey_app.services import accounts
 from survey_app.services import authorisation as authz
 from survey_app.services.accounts import AccountError, TeamGroup
-from survey_app.services.transactions import write_transaction
 
 SEE_OTHER = 303
 """Status of the redirect after a change (the browser then GETs the page)."""
@@ -28,7 +25,7 @@ SEE_OTHER = 303
 
 def _offer_choices(form: AccountScopeForm) -> list[TeamGroup]:
     """Set the study and team choices of ``form``; returns the teams grouped by study."""
-    form.study.choices = [SelectChoice(NO_STUDY, "No study (administrators only)")] + [
+    form.studies.choices = [
         SelectChoice(study.id, study.name) for study in accounts.list_studies(db.session)
     ]
     groups = accounts.team_groups(db.session)
@@ -36,19 +33,6 @@ def _offer_choices(form: AccountScopeForm) -> list[TeamGroup]:
         SelectChoice(team.id, accounts.team_label(team)) for group in groups for team in group.teams
     ]
     return groups
-
-
-def _study_id(form: AccountScopeForm) -> int | None:
-    return None if form.study.data in (None, NO_STUDY) else form.study.data
-
-
-def _attach(form: AccountScopeForm | PasswordResetForm, error: AccountError) -> list[str]:
-    """Put each problem on its field of ``form``; returns the messages for the error summary."""
-    for name, message in error.problems:
-        field: Field | None = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
-    return [message for name, message in error.problems if name not in form._fields]
 
 
 def _summary(form: AccountScopeForm | PasswordResetForm, others: list[str]) -> list[str]:
@@ -60,14 +44,14 @@ def _summary(form: AccountScopeForm | PasswordResetForm, others: list[str]) -> l
 def _scope_data(account: User) -> dict[str, object]:
     return {
         "role": account.role,
-        "study": account.study_id or NO_STUDY,
+        "studies": [study.id for study in account.studies],
         "teams": [link.team_id for link in account.managed_teams],
     }
 
 
 @bp.get("/users")
 def users() -> str:
-    """Every staff account: email, role, study, managed teams, active or not, created."""
+    """Every staff account: email, role, studies, managed teams, active or not, created."""
     authz.require(staff(), "user.manage")
     return render_template(
         "admin/users.html",
@@ -95,27 +79,25 @@ def _render_new(form: NewAccountForm, errors: list[str], status: int = 200) -> t
 def new_user() -> Response | tuple[str, int]:
     """Create a staff account (the checks of ``copkit create-user``)."""
     authz.require(staff(), "user.manage")
-    form = NewAccountForm(study=NO_STUDY)
+    form = NewAccountForm()
     _offer_choices(form)
     if not form.is_submitted():
         return _render_new(form, [])
     if not form.validate():
         return _render_new(form, [], INVALID)
     try:
-        with write_transaction(db.session):
-            authz.require(staff(), "user.manage")
-            account = accounts.create_user(
-                db.session,
-                form.email.data or "",
-                form.role.data or "",
-                form.password.data or "",
-                study_id=_study_id(form),
-                team_ids=form.teams.data or [],
-                actor=actor(),
-            )
-            account_id, email, role = account.id, account.email, account.role
+        account = accounts.create_user(
+            db.session,
+            form.email.data or "",
+            form.role.data or "",
+            form.password.data or "",
+            study_ids=form.studies.data or [],
+            team_ids=form.teams.data or [],
+            actor=actor(),
+        )
     except AccountError as error:
-        return _render_new(form, _attach(form, error), INVALID)
+        return _render_new(form, attach_problems(form, error), INVALID)
+    account_id, email, role = account.id, account.email, account.role
     flash(f"Account {email} created ({role}).", "info")
     return redirect(url_for("admin.user", user_id=account_id), code=SEE_OTHER)
 
@@ -149,7 +131,7 @@ def _render_account(
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id: int) -> Response | tuple[str, int]:
-    """An account: change its role, study and teams; links to deactivate it or reset its password."""
+    """An account: change its role, studies and teams; deactivate it or reset its password."""
     account = authz.account_in_scope(db.session, staff(), user_id)
     form = AccountScopeForm()
     if not form.is_submitted():
@@ -158,22 +140,18 @@ def user(user_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         return _render_account(account, form=form, status=INVALID)
     try:
-        with write_transaction(db.session):
-            account = authz.account_in_scope(db.session, staff(), user_id)
-            changes = accounts.update_user(
-                db.session,
-                account,
-                form.role.data or "",
-                study_id=_study_id(form),
-                team_ids=form.teams.data or [],
-                actor=actor(),
-            )
-            email = account.email
+        changes = accounts.update_user(
+            db.session,
+            account,
+            form.role.data or "",
+            study_ids=form.studies.data or [],
+            team_ids=form.teams.data or [],
+            actor=actor(),
+        )
     except AccountError as error:
-        account = authz.account_in_scope(db.session, staff(), user_id)
-        others = _attach(form, error)
+        others = attach_problems(form, error)
         return _render_account(account, form=form, errors=others, status=INVALID)
-    flash(f"Account {email} updated." if changes else "Nothing was changed.", "info")
+    flash(f"Account {account.email} updated." if changes else "Nothing was changed.", "info")
     return redirect(url_for("admin.user", user_id=user_id), code=SEE_OTHER)
 
 
@@ -185,34 +163,31 @@ def reset_password(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _render_account(account, password_form=form, status=INVALID)
     try:
-        with write_transaction(db.session):
-            account = authz.account_in_scope(db.session, staff(), user_id)
-            accounts.reset_password(db.session, account, form.password.data or "", actor())
-            email = account.email
+        accounts.reset_password(db.session, account, form.password.data or "", actor())
     except AccountError as error:
-        account = authz.account_in_scope(db.session, staff(), user_id)
-        others = _attach(form, error)
+        others = attach_problems(form, error)
         return _render_account(account, password_form=form, errors=others, status=INVALID)
-    flash(f"The password of {email} has been reset; their open sessions have ended.", "info")
+    flash(
+        f"The password of {account.email} has been reset; their open sessions have ended.", "info"
+    )
     return redirect(url_for("admin.user", user_id=user_id), code=SEE_OTHER)
 
 
 def _set_active(user_id: int, active: bool) -> Response | tuple[str, int]:
     if not ButtonForm().validate_on_submit():
         abort(400)
+    account = authz.account_in_scope(db.session, staff(), user_id)
     try:
-        with write_transaction(db.session):
-            account = authz.account_in_scope(db.session, staff(), user_id)
-            accounts.set_active(db.session, account, active, actor())
-            email = account.email
+        accounts.set_active(db.session, account, active, actor())
     except AccountError as error:
-        account = authz.account_in_scope(db.session, staff(), user_id)
-        messages = [message for _, message in error.problems]
+        messages = error.messages
         return _render_account(account, errors=messages, status=INVALID)
     if active:
-        flash(f"Account {email} reactivated: they can sign in again.", "info")
+        flash(f"Account {account.email} reactivated: they can sign in again.", "info")
     else:
-        flash(f"Account {email} deactivated: they are signed out and cannot sign in.", "info")
+        flash(
+            f"Account {account.email} deactivated: they are signed out and cannot sign in.", "info"
+        )
     return redirect(url_for("admin.user", user_id=user_id), code=SEE_OTHER)
 
 

@@ -21,7 +21,7 @@ def audit_log() -> tuple[str, int]:
     """The audit trail, newest first (evaluators: events about their study only)."""
     user = staff()
     authz.require(user, "audit.view")
-    scope = authz.scope_study_ids(user)
+    scope = authz.scope_study_ids(db.session, user)
     form = AuditFilterForm(request.args)
     actions = audit.known_actions(db.session, study_ids=scope)
     form.action.choices = [(ANY, "Any action"), *((a, a) for a in actions)]

@@ -8,14 +8,28 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
-from survey_app.blueprints.staff import guard_staff_blueprint
+from survey_app.blueprints.staff import (
+    attach_problems,
+    form_problems,
+    guard_staff_blueprint,
+    problems_of,
+)
 from survey_app.extensions import db
 from survey_app.localtime import format_day, format_moment, zone_from_config
 from survey_app.models import Study, User
 from survey_app.services import authorisation as authz
 from survey_app.services.audit import Actor
-from survey_app.services.errors import ServiceError
-from survey_app.services.roster_import import RosterError
+
+__all__ = [
+    "INVALID",
+    "actor",
+    "attach_problems",
+    "bp",
+    "form_problems",
+    "load_study",
+    "problems_of",
+    "staff",
+]
 
 bp = guard_staff_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
 
@@ -63,18 +77,6 @@ def load_study(study_id: int, permission: str) -> Study:
     user = staff()
     authz.require(user, permission)
     return authz.study_in_scope(db.session, user, study_id)
-
-
-def problems_of(error: ServiceError) -> list[str]:
-    """The separate problems a service reported."""
-    if isinstance(error, RosterError):
-        return list(error.problems)
-    return [part for part in str(error).split("; ") if part]
-
-
-def form_problems(form: Any) -> list[str]:
-    """Every field error of a submitted form, for the error summary."""
-    return [message for errors in form.errors.values() for message in errors]
 
 
 def staff_navigation() -> dict[str, Any]:

@@ -18,7 +18,6 @@ from survey_app.forms.admin import StudyForm
 from survey_app.services import authorisation as authz
 from survey_app.services import study_setup, waves
 from survey_app.services.errors import ServiceError
-from survey_app.services.transactions import write_transaction
 
 
 def _render(
@@ -57,16 +56,15 @@ def index() -> tuple[str, int]:
 
 @bp.post("/studies")
 def create_study() -> Response | tuple[str, int]:
-    """Create a study (admins only)."""
+    """Create a study (admins and evaluators; an evaluator then works on it)."""
     authz.require(staff(), "study.create")
     form = StudyForm()
     if not form.validate_on_submit():
         return _render(form, form_problems(form), INVALID)
     try:
-        with write_transaction(db.session):
-            study = study_setup.create_study(db.session, form.name.data or "", actor())
-            study_id, name = study.id, study.name
+        study = study_setup.create_study(db.session, form.name.data or "", actor())
+        study_id, name = study.id, study.name
     except ServiceError as error:
-        return _render(form, problems_of(error), INVALID)
+        return _render(form, problems_of(error, form), INVALID)
     flash(f"Study {name} created. Next: add themes and teams, or import a roster.", "info")
     return redirect(url_for("admin.study", study_id=study_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from survey_app.blueprints.admin.blueprint import (
@@ -27,7 +27,6 @@ from survey_app.services import authorisation as authz
 from survey_app.services import members, roster_import, study_setup
 from survey_app.services.errors import ServiceError
 from survey_app.services.roster_import import RosterError
-from survey_app.services.transactions import write_transaction
 
 NO_TEAM = 0
 
@@ -44,6 +43,7 @@ def _details(form: MemberForm | NewMemberForm) -> members.MemberDetails:
         form.profession.data,
         form.organisation.data,
         form.organisation_type.data,
+        form.role.data,
     )
 
 
@@ -59,7 +59,12 @@ def _render_members(
         render_template(
             "admin/members.html",
             study=study,
-            members=members.list_members(db.session, study),
+            listing=members.search_members(
+                db.session,
+                study,
+                request.args.get("q", "")[:200],
+                request.args.get("page", 1, type=int) or 1,
+            ),
             form=form,
             errors=errors or [],
             today=utcnow().date(),
@@ -79,20 +84,16 @@ def members_page(study_id: int) -> Response | tuple[str, int]:
     authz.require(staff(), "study.edit")
     if not form.validate():
         return _render_members(study, form, form_problems(form), INVALID)
+    team = (
+        None
+        if not form.team.data
+        else authz.team_in_scope(db.session, staff(), study, form.team.data)
+    )
     try:
-        with write_transaction(db.session):
-            study = load_study(study_id, "study.edit")
-            team = (
-                None
-                if not form.team.data
-                else authz.team_in_scope(db.session, staff(), study, form.team.data)
-            )
-            member = members.create_member(db.session, study, _details(form), team, actor())
-            name = member.name
+        member = members.create_member(db.session, study, _details(form), team, actor())
     except ServiceError as error:
-        return _render_members(
-            load_study(study_id, "study.edit"), form, problems_of(error), INVALID
-        )
+        return _render_members(study, form, problems_of(error, form), INVALID)
+    name = member.name
     flash(f"{name} added to the roster.", "info")
     return redirect(url_for("admin.members_page", study_id=study_id))
 
@@ -136,14 +137,11 @@ def member(study_id: int, member_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         return _render_member(study, person, form=form, errors=form_problems(form), status=INVALID)
     try:
-        with write_transaction(db.session):
-            study = load_study(study_id, "study.edit")
-            person = authz.member_in_scope(db.session, staff(), study, member_id)
-            changes = members.update_member(db.session, study, person, _details(form), actor())
+        changes = members.update_member(db.session, study, person, _details(form), actor())
     except ServiceError as error:
-        study = load_study(study_id, "study.edit")
-        person = authz.member_in_scope(db.session, staff(), study, member_id)
-        return _render_member(study, person, form=form, errors=problems_of(error), status=INVALID)
+        return _render_member(
+            study, person, form=form, errors=problems_of(error, form), status=INVALID
+        )
     flash("Details saved." if changes else "Nothing changed.", "info")
     return redirect(url_for("admin.member", study_id=study_id, member_id=member_id))
 
@@ -159,17 +157,12 @@ def add_membership(study_id: int, member_id: int) -> Response | tuple[str, int]:
         return _render_member(
             study, person, membership_form=form, errors=form_problems(form), status=INVALID
         )
+    team = authz.team_in_scope(db.session, staff(), study, form.team.data)
     try:
-        with write_transaction(db.session):
-            study = load_study(study_id, "study.edit")
-            person = authz.member_in_scope(db.session, staff(), study, member_id)
-            team = authz.team_in_scope(db.session, staff(), study, form.team.data)
-            members.add_membership(db.session, study, person, team, form.joined_on.data, actor())
+        members.add_membership(db.session, study, person, team, form.joined_on.data, actor())
     except ServiceError as error:
-        study = load_study(study_id, "study.edit")
-        person = authz.member_in_scope(db.session, staff(), study, member_id)
         return _render_member(
-            study, person, membership_form=form, errors=problems_of(error), status=INVALID
+            study, person, membership_form=form, errors=problems_of(error, form), status=INVALID
         )
     flash("Membership added.", "info")
     return redirect(url_for("admin.member", study_id=study_id, member_id=member_id))
@@ -186,12 +179,8 @@ def end_membership(study_id: int, membership_id: int) -> Response | tuple[str, i
         person = authz.member_in_scope(db.session, staff(), study, member_id)
         return _render_member(study, person, errors=form_problems(form), status=INVALID)
     try:
-        with write_transaction(db.session):
-            study = load_study(study_id, "study.edit")
-            membership = authz.membership_in_scope(db.session, staff(), study, membership_id)
-            members.end_membership(db.session, study, membership, form.left_on.data, actor())
+        members.end_membership(db.session, study, membership, form.left_on.data, actor())
     except ServiceError as error:
-        study = load_study(study_id, "study.edit")
         person = authz.member_in_scope(db.session, staff(), study, member_id)
         return _render_member(study, person, errors=problems_of(error), status=INVALID)
     flash("Membership ended.", "info")
@@ -211,25 +200,17 @@ def roster_upload(study_id: int) -> Response | tuple[str, int]:
     data = form.file.data.read()
     name = study.name
     try:
-        with write_transaction(db.session):
-            study = load_study(study_id, "roster.import")
-            summary = roster_import.import_roster(
-                db.session, name, data, actor(), create_missing_study=False
-            )
+        summary = roster_import.import_roster(
+            db.session, name, data, actor(), create_missing_study=False
+        )
     except RosterError as error:
-        with write_transaction(db.session):
-            study = load_study(study_id, "roster.import")
-            roster_import.record_rejection(db.session, study, name, error, actor())
-        study = load_study(study_id, "roster.import")
+        roster_import.record_rejection(db.session, study, name, error, actor())
         return (
-            render_template(
-                "admin/roster.html", study=study, form=form, errors=list(error.problems)
-            ),
+            render_template("admin/roster.html", study=study, form=form, errors=error.messages),
             INVALID,
         )
     except ServiceError as error:
-        study = load_study(study_id, "roster.import")
-        errors = problems_of(error)
+        errors = problems_of(error, form)
         return render_template("admin/roster.html", study=study, form=form, errors=errors), INVALID
     flash(summary.describe(), "info")
     return redirect(url_for("admin.members_page", study_id=study_id))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from survey_app.background import in_thread
 from survey_app.blueprints.admin.blueprint import (
     INVALID,
     actor,
@@ -17,15 +18,14 @@ from survey_app.blueprints.admin.blueprint import (
     staff,
 )
 from survey_app.extensions import db
-from survey_app.forms.admin import WaveForm
+from survey_app.forms.admin import LinksForm, WaveForm
 from survey_app.forms.staff import ButtonForm
 from survey_app.localtime import to_local_naive, to_utc, zone_from_config
 from survey_app.models import Study, Wave, utcnow
 from survey_app.services import authorisation as authz
-from survey_app.services import invitations, tracking, waves
+from survey_app.services import dashboard, invitations, mail_readiness, tracking, waves
 from survey_app.services.errors import ServiceError
-from survey_app.services.mailer import SmtpMailer, SmtpSettings
-from survey_app.services.transactions import write_transaction
+from survey_app.services.mailer import SmtpMailer
 
 WEB_BATCH = 200
 """At most this many messages per button press, so a request stays short (cron has no limit)."""
@@ -89,12 +89,10 @@ def waves_page(study_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         return _render_waves(study, form, form_problems(form), INVALID)
     try:
-        with write_transaction(db.session):
-            study = load_study(study_id, "wave.edit")
-            wave = waves.create_wave(db.session, study, _details(form), actor())
-            wave_id = wave.id
+        wave = waves.create_wave(db.session, study, _details(form), actor())
     except ServiceError as error:
-        return _render_waves(load_study(study_id, "wave.edit"), form, problems_of(error), INVALID)
+        return _render_waves(study, form, problems_of(error, form), INVALID)
+    wave_id = wave.id
     flash(f"Wave {form.number.data} created.", "info")
     return redirect(url_for("admin.wave", study_id=study_id, wave_id=wave_id))
 
@@ -134,13 +132,17 @@ def _render_wave(
             wave=wave,
             status=wave.status(now),
             frozen=waves.has_responses(db.session, wave),
+            deletion_refusal=waves.deletion_refusal(db.session, wave),
             form=_wave_form(form),
             button_form=ButtonForm(),
             tracking=tracking.wave_tracking(db.session, study, wave),
             due_invitations=due["invitation"],
             due_reminders=due["reminder"],
-            mail_ready=settings is not None,
+            refusals=[p.message for p in mail_readiness.refusals(current_app.config, study)],
+            failures=tracking.send_failures(db.session, wave),
+            links_form=LinksForm(),
             can_send=authz.allowed(staff(), "mail.send"),
+            can_hand_out=authz.allowed(staff(), "links.view"),
             errors=errors or [],
         ),
         status,
@@ -158,31 +160,63 @@ def wave(study_id: int, wave_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         return _render_wave(study, current, form, form_problems(form), INVALID)
     try:
-        with write_transaction(db.session):
-            study, current = _load_wave(study_id, wave_id, "wave.edit")
-            changed = waves.update_wave(db.session, current, _details(form), actor())
+        changed = waves.update_wave(db.session, current, _details(form), actor())
     except ServiceError as error:
-        study, current = _load_wave(study_id, wave_id, "wave.edit")
         return _render_wave(study, current, form, problems_of(error), INVALID)
     flash("Wave saved." if changed else "Nothing changed.", "info")
     return redirect(url_for("admin.wave", study_id=study_id, wave_id=wave_id))
 
 
-@bp.post("/studies/<int:study_id>/waves/<int:wave_id>/close")
-def close_wave(study_id: int, wave_id: int) -> Response:
-    """Close a wave now: links stop working and no more reminders go out."""
-    _load_wave(study_id, wave_id, "wave.edit")
+@bp.route("/studies/<int:study_id>/waves/<int:wave_id>/close", methods=["GET", "POST"])
+def close_wave(study_id: int, wave_id: int) -> Response | tuple[str, int]:
+    """Close a wave now: links stop working and no more reminders go out.
+
+    GET (and a POST without ``confirm=yes``) shows what closing cuts short and asks to
+    confirm; only the confirmation page's POST closes the wave.
+    """
+    study, current = _load_wave(study_id, wave_id, "wave.edit")
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        if request.method == "POST" and not ButtonForm().validate_on_submit():
+            abort(400)
+        return (
+            render_template(
+                "admin/close_wave.html",
+                study=study,
+                wave=current,
+                status=current.status(utcnow()),
+                summary=waves.close_summary(db.session, current),
+            ),
+            200,
+        )
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        with write_transaction(db.session):
-            _, current = _load_wave(study_id, wave_id, "wave.edit")
-            waves.close_early(db.session, current, actor())
+        waves.close_early(db.session, current, actor())
     except ServiceError as error:
-        flash(str(error), "error")
+        for message in error.messages:
+            flash(message, "error")
     else:
         flash("The wave is closed.", "info")
+        settings = dashboard.settings_from_config(current_app.config)
+        if settings.background:  # its results are ready when someone first looks
+            dashboard.prepare_later(study_id, in_thread, settings=settings)
     return redirect(url_for("admin.wave", study_id=study_id, wave_id=wave_id))
+
+
+@bp.post("/studies/<int:study_id>/waves/<int:wave_id>/delete")
+def delete_wave(study_id: int, wave_id: int) -> Response:
+    """Delete a wave made by mistake; refused, with the reason, once anyone was invited."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    _, current = _load_wave(study_id, wave_id, "wave.edit")
+    number = current.number
+    try:
+        waves.delete_wave(db.session, current, actor())
+    except ServiceError as error:
+        flash(f"Nothing was deleted: {error}.", "error")
+        return redirect(url_for("admin.wave", study_id=study_id, wave_id=wave_id))
+    flash(f"Wave {number} deleted.", "info")
+    return redirect(url_for("admin.waves_page", study_id=study_id))
 
 
 def _settings_or_none() -> invitations.MailingSettings | None:
@@ -196,13 +230,12 @@ def _send(study_id: int, wave_id: int, kind: invitations.Kind) -> Response:
     _load_wave(study_id, wave_id, "mail.send")
     if not ButtonForm().validate_on_submit():
         abort(400)
+    study, current = _load_wave(study_id, wave_id, "mail.send")
     try:
-        settings = invitations.MailingSettings.from_config(current_app.config)
-        smtp = SmtpSettings.from_config(current_app.config)
-    except ValueError as error:
-        flash(f"Mail is not set up: {error}", "error")
+        smtp, settings = mail_readiness.settings_for(current_app.config, study)
+    except ServiceError as error:
+        flash(f"Nothing was sent: {error}.", "error")
         return redirect(url_for("admin.wave", study_id=study_id, wave_id=wave_id))
-    _, current = _load_wave(study_id, wave_id, "mail.send")
     send = invitations.send_invitations if kind == "invitation" else invitations.send_reminders
     with SmtpMailer(smtp) as mailer:
         report = send(db.session, current, mailer, settings, actor(), limit=WEB_BATCH)
@@ -242,9 +275,12 @@ def wave_tracking(study_id: int, wave_id: int) -> str:
 def non_responders(study_id: int, wave_id: int) -> str:
     """Who has not submitted yet (evaluators and admins only, never managers)."""
     study, current = _load_wave(study_id, wave_id, "non_responders.view")
+    user = staff()
     return render_template(
         "admin/non_responders.html",
         study=study,
         wave=current,
         people=tracking.non_responders(db.session, current),
+        open=current.status(utcnow()) != "closed",
+        can_send=authz.allowed(user, "mail.send"),
     )
