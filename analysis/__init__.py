@@ -6,8 +6,9 @@ It never imports the web stack, so it runs in a notebook on an exported study bu
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from analysis.lazy_exports import first_use_hooks
 
 if TYPE_CHECKING:
     from analysis.agreement import agreement_table, awg, icc1, icc2, rwg, rwg_j, rwg_j_star
@@ -227,21 +228,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """A name of ``__all__`` from its module, or a submodule (``analysis.<module>``), on first use."""
-    if name in _HOMES:
-        value = getattr(importlib.import_module(_HOMES[name]), name)
-    else:
-        try:
-            value = importlib.import_module(f"analysis.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"analysis.{name}":
-                raise
-            raise AttributeError(f"module 'analysis' has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The names of ``__all__`` beside those already loaded."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = first_use_hooks(__name__, _HOMES, __all__)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from analysis.lazy_exports import first_use_hooks
 
 if TYPE_CHECKING:
     from reports.evaluator import SECTION_IDS, build_evaluator_report, evaluator_sections
@@ -56,21 +57,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """A name of ``__all__`` from its module, or a submodule (``reports.<module>``), on first use."""
-    if name in _HOMES:
-        value = getattr(importlib.import_module(_HOMES[name]), name)
-    else:
-        try:
-            value = importlib.import_module(f"reports.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"reports.{name}":
-                raise
-            raise AttributeError(f"module 'reports' has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The names of ``__all__`` beside those already loaded."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = first_use_hooks(__name__, _HOMES, __all__)
