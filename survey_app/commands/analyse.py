@@ -7,12 +7,11 @@ from pathlib import Path
 import click
 
 from analysis.bundle import BundleError
-from analysis.ddf import DDF_METHODS
-from analysis.multiplicity import ADJUSTMENTS
 from analysis.network_inference import DRAWS
 from analysis.pipeline import run_analysis
 from analysis.reproduce_r import write_r_script
 from reports.labels import counts_text, verdict_counts
+from survey_app.commands.analysis_options import adjust_option, ddf_option, jobs_option
 from survey_app.commands.progress import step_printer
 
 
@@ -37,36 +36,17 @@ from survey_app.commands.progress import step_printer
     show_default=True,
     help="Draws of the permutation null of each team's knowledge network (seeded).",
 )
-@click.option(
-    "--ddf",
-    type=click.Choice(DDF_METHODS),
-    default="satterthwaite",
-    show_default=True,
-    help="Denominator degrees of freedom of the growth models' t tests and intervals "
-    "(Satterthwaite as lmerTest, Kenward-Roger as pbkrtest, or Wald z).",
-)
-@click.option(
-    "--adjust",
-    type=click.Choice(ADJUSTMENTS),
-    default="holm",
-    show_default=True,
-    help="Multiplicity control of per-team claims (a team's rise, knowledge sticking inside "
-    "professions) across teams x scales: Holm, Benjamini-Hochberg, or none.",
-)
+@ddf_option()
+@adjust_option
 @click.option(
     "--r-script",
     is_flag=True,
     help="Also write reproduce.R: an R script that recomputes the key numbers from the bundle "
     "(psych, multilevel, lmerTest, lavaan) into reproduce.json.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 1024),
-    default=1,
-    show_default=True,
-    help="Processes doing the analysis: with more than one the model fits run beside the "
-    "other tables (the results are the same whatever the number; each worker holds its "
-    "own memory).",
+@jobs_option(
+    "Processes doing the analysis: with more than one the model fits run beside the other "
+    "tables (the results are the same whatever the number; each worker holds its own memory)."
 )
 @click.option(
     "--include-open-waves",

@@ -12,12 +12,12 @@ import click
 import pandas as pd
 
 from analysis.csv_cells import write_csv
-from analysis.ddf import DDF_METHODS
 from analysis.power import power_table
 from analysis.power_of_propositions import proposition_power, proposition_power_table
 from analysis.simulate import KINDS
 from analysis.simulate_mechanisms import Mechanisms
 from reports.power import power_method, power_page
+from survey_app.commands.analysis_options import ddf_option, jobs_option
 
 _PROPOSITION_COLUMNS = [
     "teams",
@@ -138,20 +138,9 @@ def _proposition_grid(
     help="Scale whose level change is tested.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--ddf",
-    type=click.Choice(DDF_METHODS),
-    default="satterthwaite",
-    show_default=True,
-    help="Denominator degrees of freedom of the test of the level change (as copkit analyse).",
-)
+@ddf_option("power tests the level change with them, as copkit analyse")
 @click.option("--no-verdicts", is_flag=True, help="Skip formation verdicts (much faster).")
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Worker processes on this machine [default: every core].",
-)
+@jobs_option("Worker processes on this machine [default: every core].", default=None)
 @click.option(
     "--scheduler",
     metavar="ADDRESS",

@@ -9,11 +9,10 @@ from click.core import ParameterSource
 from flask import Flask
 
 from analysis.bundle import Bundle, BundleError, read_bundle
-from analysis.ddf import DDF_METHODS
-from analysis.multiplicity import ADJUSTMENTS
 from analysis.pipeline import analyse_bundle
 from reports import write_report
 from reports.pdf import html_to_pdf
+from survey_app.commands.analysis_options import adjust_option, ddf_option, jobs_option
 from survey_app.commands.progress import step_printer
 from survey_app.commands.runtime import app_for, refusal
 from survey_app.extensions import db
@@ -140,35 +139,18 @@ def _refuse_analysis_options(ctx: click.Context) -> None:
     help="YAML file overriding formation thresholds (see analysis/formation.yaml); the "
     "verdicts, the evidence marked and the brief's wording follow it.",
 )
-@click.option(
-    "--adjust",
-    type=click.Choice(ADJUSTMENTS),
-    default="holm",
-    show_default=True,
-    help="Multiplicity control of per-team claims (a team's rise, knowledge sticking inside "
-    "professions) across teams x scales: Holm, Benjamini-Hochberg, or none.",
-)
+@adjust_option
 @click.option(
     "--include-open-waves",
     is_flag=True,
     help="Also analyse waves still open (their figures will change); every page then says so.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, None),
-    default=1,
-    show_default=True,
-    help="Evaluator report: processes drawing its figures at once (each holds its figures' "
-    "memory); the report is the same whatever the number.",
+@jobs_option(
+    "Evaluator report: processes drawing its figures at once (each holds its figures' "
+    "memory); the report is the same whatever the number."
 )
-@click.option(
-    "--ddf",
-    type=click.Choice(DDF_METHODS),
-    default="satterthwaite",
-    show_default=True,
-    help="Denominator degrees of freedom of the growth models' t tests and intervals "
-    "(Satterthwaite as lmerTest, Kenward-Roger as pbkrtest, or Wald z), as copkit analyse; "
-    "the report names the method beside every interval and p it takes from them.",
+@ddf_option(
+    "as copkit analyse, the report names the method beside every interval and p it takes from them"
 )
 @click.pass_context
 def report(
