@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -12,6 +14,69 @@ from instruments import available, load
 
 _COP_HEALTH = "cop-health"
 _VERSIONS = [str(version) for name, version in available() if name == _COP_HEALTH]
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+_MECHANISMS: tuple[tuple[str, str, click.ParamType, str], ...] = (
+    (
+        "--interconnection",
+        "interconnection_effect",
+        click.FLOAT,
+        "Proposition 5: practice growth per wave per SD of team interconnection (0: off).",
+    ),
+    (
+        "--identification-damping",
+        "identification_damping",
+        click.FLOAT,
+        "Proposition 4: slower growth of collaborative identification per point of "
+        "professional identification (0: off).",
+    ),
+    (
+        "--span",
+        "span_effect",
+        click.FLOAT,
+        "Proposition 6: slower practice growth per organisation spanned beyond the mean (0: off).",
+    ),
+    (
+        "--brokers",
+        "broker_effect",
+        click.FloatRange(0.0, 1.0),
+        "Proposition 7: probability that the KTA names each colleague of another profession "
+        "(0: off).",
+    ),
+    (
+        "--enclaves",
+        "enclave_spread",
+        click.FloatRange(0.0, None),
+        "Proposition 1: SD (scale points) of profession effects within teams on practice and "
+        "collaborative identification; cross-profession ties thinned to exp(-2 x this) (0: off).",
+    ),
+    (
+        "--stickiness",
+        "knowledge_stickiness",
+        click.FloatRange(0.0, None),
+        "Proposition 2: log odds ratio by which knowledge ties crossing a professional or "
+        "organisational boundary are thinned (0: off).",
+    ),
+    (
+        "--limited-control",
+        "limited_control",
+        click.FloatRange(0.0, 1.0),
+        "Proposition 3: probability that a team's intervention does not take (0: off, every "
+        "intervention has --effect; 1: none changes anything).",
+    ),
+)
+"""Each proposition's mechanism option: its flag, the field of Mechanisms it sets, its type
+and its help."""
+
+
+def _mechanism_options(command: _Command) -> _Command:
+    """The options of :data:`_MECHANISMS`, in that order, each 0 (off) unless given."""
+    for flag, field, kind, text in reversed(_MECHANISMS):
+        command = click.option(flag, field, default=0.0, show_default=True, type=kind, help=text)(
+            command
+        )
+    return command
 
 
 @click.command("simulate")
@@ -52,60 +117,7 @@ _VERSIONS = [str(version) for name, version in available() if name == _COP_HEALT
     help="cop-health version the simulated members answer (2 adds interconnection, "
     "value creation and roster roles).",
 )
-@click.option(
-    "--interconnection",
-    default=0.0,
-    show_default=True,
-    type=float,
-    help="Proposition 5: practice growth per wave per SD of team interconnection (0: off).",
-)
-@click.option(
-    "--identification-damping",
-    default=0.0,
-    show_default=True,
-    type=float,
-    help="Proposition 4: slower growth of collaborative identification per point of "
-    "professional identification (0: off).",
-)
-@click.option(
-    "--span",
-    default=0.0,
-    show_default=True,
-    type=float,
-    help="Proposition 6: slower practice growth per organisation spanned beyond the mean (0: off).",
-)
-@click.option(
-    "--brokers",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0.0, 1.0),
-    help="Proposition 7: probability that the KTA names each colleague of another profession "
-    "(0: off).",
-)
-@click.option(
-    "--enclaves",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0.0, None),
-    help="Proposition 1: SD (scale points) of profession effects within teams on practice and "
-    "collaborative identification; cross-profession ties thinned to exp(-2 x this) (0: off).",
-)
-@click.option(
-    "--stickiness",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0.0, None),
-    help="Proposition 2: log odds ratio by which knowledge ties crossing a professional or "
-    "organisational boundary are thinned (0: off).",
-)
-@click.option(
-    "--limited-control",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0.0, 1.0),
-    help="Proposition 3: probability that a team's intervention does not take (0: off, every "
-    "intervention has --effect; 1: none changes anything).",
-)
+@_mechanism_options
 @click.option(
     "--out",
     "out_dir",
@@ -120,14 +132,8 @@ def simulate(
     seed: int,
     effect: float,
     instrument_version: str,
-    interconnection: float,
-    identification_damping: float,
-    span: float,
-    brokers: float,
-    enclaves: float,
-    stickiness: float,
-    limited_control: float,
     out_dir: Path,
+    **strengths: float,
 ) -> None:
     """Simulate a CLAHRC-like study with known truth and write it as a study bundle.
 
@@ -138,15 +144,7 @@ def simulate(
     strengths and each team's values go to truth.csv.
     """
     try:
-        mechanisms = Mechanisms(
-            interconnection_effect=interconnection,
-            identification_damping=identification_damping,
-            span_effect=span,
-            broker_effect=brokers,
-            enclave_spread=enclaves,
-            knowledge_stickiness=stickiness,
-            limited_control=limited_control,
-        )
+        mechanisms = Mechanisms(**strengths)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     study = simulate_study(
