@@ -269,14 +269,7 @@ def _ratio_p(bundle: Bundle, permutation: pd.DataFrame | None) -> Callable[[str,
     """Look up a team-wave's permutation p, or test that team-wave when first asked (cached:
     formation needs it only for a team's last counted wave when its ratio is low)."""
     if permutation is not None:
-        known = dict(
-            zip(
-                zip(permutation["team"], permutation["wave"], strict=True),
-                permutation["ratio_p"],
-                strict=True,
-            )
-        )
-        return lambda team, wave: float(known.get((team, wave), float("nan")))
+        return _lookup(permutation, "ratio_p")
     cache: dict[tuple[str, int], float] = {}
 
     def tested(team: str, wave: int) -> float:
@@ -291,10 +284,15 @@ def _adjusted_p(permutation: pd.DataFrame | None) -> Callable[[str, int], float 
     """Look up a team-wave's multiplicity-adjusted permutation p (None: no adjusted p known)."""
     if permutation is None or "ratio_p_adjusted" not in permutation.columns:
         return lambda team, wave: None
+    return _lookup(permutation, "ratio_p_adjusted")
+
+
+def _lookup(permutation: pd.DataFrame, column: str) -> Callable[[str, int], float]:
+    """Look up a team-wave's value of ``column`` in the permutation table (NaN where absent)."""
     known = dict(
         zip(
             zip(permutation["team"], permutation["wave"], strict=True),
-            permutation["ratio_p_adjusted"],
+            permutation[column],
             strict=True,
         )
     )
