@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from itertools import product
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,8 @@ __all__ = ["PowerResult", "binomial_interval", "power_analysis", "power_table"]
 Method = Literal["auto", "growth", "team_means"]
 Ddf = Literal["satterthwaite", "kenward-roger", "wald"]
 Progress = Callable[[int, int], None]
+_Setting = TypeVar("_Setting")
+_Outcome = TypeVar("_Outcome")
 
 
 @dataclass(frozen=True)
@@ -518,6 +520,46 @@ def _workers(jobs: int | None, scheduler: str | None) -> Iterator[Parallel]:
         client.close()
 
 
+def run_replications(
+    parallel: Parallel,
+    replicate: Callable[[_Setting, int], _Outcome],
+    setting: _Setting,
+    seeds: Sequence[int],
+    progress: Progress | None,
+) -> list[_Outcome]:
+    """``replicate(setting, seed)`` for each seed on ``parallel``'s workers, in seed order.
+
+    Parameters
+    ----------
+    parallel : joblib.Parallel
+        The workers (:func:`_workers`), returning results as a generator.
+    replicate : callable
+        A pure, module-level (picklable) function of the setting and a replication's seed.
+    setting : object
+        What every replication shares (a design), sent to the workers.
+    seeds : sequence of int
+        One seed per replication (:func:`_replication_seeds`).
+    progress : callable, optional
+        Called as ``progress(done, len(seeds))`` after each replication.
+
+    Returns
+    -------
+    list
+        The replications' results, in the order of ``seeds`` whatever the number of workers.
+    """
+    from joblib import delayed
+
+    reps = len(seeds)
+    outcomes: list[_Outcome] = []
+    for done, outcome in enumerate(
+        parallel(delayed(replicate)(setting, rep_seed) for rep_seed in seeds), start=1
+    ):
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(done, reps)
+    return outcomes
+
+
 def _estimate(
     parallel: Parallel,
     design: _Design,
@@ -525,17 +567,9 @@ def _estimate(
     progress: Progress | None,
 ) -> PowerResult:
     """Run one design's replications on ``parallel`` and summarise them (in seed order)."""
-    from joblib import delayed
-
     started = time.perf_counter()
     reps = len(seeds)
-    outcomes: list[Replication] = []
-    for done, outcome in enumerate(
-        parallel(delayed(replicate)(design, rep_seed) for rep_seed in seeds), start=1
-    ):
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(done, reps)
+    outcomes = run_replications(parallel, replicate, design, seeds, progress)
     fitted = [o for o in outcomes if o.fitted]
     detections = sum(o.detected for o in fitted)
     judged = sum(o.judged for o in outcomes)

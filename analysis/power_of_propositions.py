@@ -10,7 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.power import Progress, _replication_seeds, _workers, binomial_interval
+from analysis.power import (
+    Progress,
+    _replication_seeds,
+    _workers,
+    binomial_interval,
+    run_replications,
+)
 from analysis.propositions import PROPOSITION_VERDICTS, assess_propositions
 from analysis.simulate import KINDS, simulate_study
 from analysis.simulate_mechanisms import Mechanisms
@@ -195,17 +201,10 @@ def proposition_power(
         instrument=instrument if instrument is not None else load("cop-health", 2),
         criteria=criteria,
     )
-    from joblib import delayed
-
     started = time.perf_counter()
-    counts: Counter[str] = Counter()
     with _workers(jobs, scheduler) as parallel:
         seeds = _replication_seeds(seed, reps)
-        jobs_ = (delayed(proposition_verdict)(study, rep_seed) for rep_seed in seeds)
-        for done, verdict in enumerate(parallel(jobs_), start=1):
-            counts[verdict] += 1
-            if progress is not None:
-                progress(done, reps)
+        counts = Counter(run_replications(parallel, proposition_verdict, study, seeds, progress))
     supported = counts["supported"]
     low, high = binomial_interval(supported, reps)
     return PropositionPower(
