@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -117,6 +117,18 @@ def _not_measured(number: int, statistic: str, rule: str, reason: str) -> Propos
     return PropositionResult(
         number, CLAIMS[number], statistic, _NAN, _NAN, _NAN, "not_measured", rule, reason
     )
+
+
+def _interval_verdict(low: float, high: float, *, expected: Literal["above", "below"]) -> str:
+    """``supported`` when the 95% interval lies on the ``expected`` side of 0,
+    ``contradicted`` when it lies on the other side, otherwise ``inconclusive``."""
+    agrees, disagrees = (low > 0, high < 0) if expected == "above" else (high < 0, low > 0)
+    return "supported" if agrees else "contradicted" if disagrees else "inconclusive"
+
+
+def _estimate_and_interval(term: Mapping[str, float]) -> tuple[float, float, float]:
+    """A model term's estimate and the bounds of its 95% interval."""
+    return float(term["estimate"]), float(term["ci_low"]), float(term["ci_high"])
 
 
 def _term(fixed: pd.DataFrame, name: str) -> dict[str, float]:
@@ -689,8 +701,8 @@ def identification_proposition(
     except ValueError as error:
         return _not_measured(4, statistic, rule, f"the growth model could not be fitted: {error}")
     prof, org = _term(fixed, "wave_x_professional"), _term(fixed, "wave_x_organisational")
-    b, low, high = float(prof["estimate"]), float(prof["ci_low"]), float(prof["ci_high"])
-    verdict = "supported" if high < 0 else "contradicted" if low > 0 else "inconclusive"
+    b, low, high = _estimate_and_interval(prof)
+    verdict = _interval_verdict(low, high, expected="below")
     reason = (
         f"Each point of professional identification at a member's first wave changed the "
         f"growth of their identification with the team by {_fmt(b, 3)} points per wave "
@@ -784,8 +796,8 @@ def span_proposition(
         term = _growth_moderation(scores, span, "span", ddf)
     except ValueError as error:
         return _not_measured(6, statistic, rule, f"the growth model could not be fitted: {error}")
-    b, low, high = float(term["estimate"]), float(term["ci_low"]), float(term["ci_high"])
-    verdict = "supported" if high < 0 else "contradicted" if low > 0 else "inconclusive"
+    b, low, high = _estimate_and_interval(term)
+    verdict = _interval_verdict(low, high, expected="below")
     reason = (
         f"Teams spanned {int(span.min())} to {int(span.max())} organisations; each further "
         f"organisation changed practice growth by {_fmt(b, 3)} points per wave (95% CI "
@@ -838,8 +850,8 @@ def interconnection_proposition(
         term = _growth_moderation(scores, level, "interconnection", ddf)
     except ValueError as error:
         return _not_measured(5, statistic, rule, f"the growth model could not be fitted: {error}")
-    b, low, high = float(term["estimate"]), float(term["ci_low"]), float(term["ci_high"])
-    verdict = "supported" if low > 0 else "contradicted" if high < 0 else "inconclusive"
+    b, low, high = _estimate_and_interval(term)
+    verdict = _interval_verdict(low, high, expected="above")
     reason = (
         f"Team interconnection at the first wave ranged {_fmt(float(level.min()))} to "
         f"{_fmt(float(level.max()))} (1-6); each point changed practice growth by {_fmt(b, 3)} points per wave (95% CI "
@@ -941,7 +953,7 @@ def broker_proposition(
             f"({', '.join(named)}) at a wave whose network counts; two are needed",
         )
     mean, low, high = _t_interval(differences.to_numpy(dtype=float))
-    verdict = "supported" if low > 0 else "contradicted" if high < 0 else "inconclusive"
+    verdict = _interval_verdict(low, high, expected="above")
     reason = (
         f"In {len(differences)} teams members in a broker role had {_fmt(mean)} more "
         f"knowledge ties with other professions than the other members (95% CI {_fmt(low)} "
