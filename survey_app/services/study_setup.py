@@ -275,21 +275,7 @@ def rename_theme(session: Session, study: Study, theme: Theme, name: str, actor:
         problem = f'the study already has a theme "{name}"'
     if problem:
         raise ServiceError(problem, field="name")
-    refusal = theme_rename_refusal(session, theme)
-    if refusal:
-        raise ServiceError(refusal, field="name")
-    if name == theme.name:
-        return
-    audit.record_action(
-        session,
-        actor,
-        "theme.rename",
-        study_id=study.id,
-        object_type="theme",
-        object_id=theme.id,
-        detail={"from": theme.name, "to": name},
-    )
-    theme.name = name
+    _rename(session, study, theme, name, theme_rename_refusal(session, theme), actor)
 
 
 def theme_rename_refusal(session: Session, theme: Theme) -> str | None:
@@ -356,21 +342,33 @@ def rename_team(session: Session, study: Study, team: Team, name: str, actor: Ac
         problem = f'theme "{team.theme.name}" already has a team "{name}"'
     if problem:
         raise ServiceError(problem, field="name")
-    refusal = team_rename_refusal(session, team)
+    _rename(session, study, team, name, team_rename_refusal(session, team), actor)
+
+
+def _rename(
+    session: Session,
+    study: Study,
+    item: Theme | Team,
+    name: str,
+    refusal: str | None,
+    actor: Actor,
+) -> None:
+    """Give a theme or team its checked new name, audited; refused with ``refusal`` if any."""
     if refusal:
         raise ServiceError(refusal, field="name")
-    if name == team.name:
+    if name == item.name:
         return
+    kind = "theme" if isinstance(item, Theme) else "team"
     audit.record_action(
         session,
         actor,
-        "team.rename",
+        f"{kind}.rename",
         study_id=study.id,
-        object_type="team",
-        object_id=team.id,
-        detail={"from": team.name, "to": name},
+        object_type=kind,
+        object_id=item.id,
+        detail={"from": item.name, "to": name},
     )
-    team.name = name
+    item.name = name
 
 
 def team_rename_refusal(session: Session, team: Team) -> str | None:
