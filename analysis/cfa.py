@@ -12,6 +12,7 @@ from scipy import stats
 __all__ = ["CfaFit", "CfaModel", "GroupMoments", "fit_cfa", "group_moments"]
 
 FloatArray = np.ndarray
+IntArray = np.ndarray
 
 
 @dataclass(frozen=True)
@@ -163,121 +164,145 @@ _SHAPES = ("lambda", "phi", "theta", "nu", "kappa")
 
 
 class _Layout:
-    """A model's free and fixed elements as index arrays per group and matrix (built once)."""
+    """A model's free and fixed elements as index arrays, every group at once (built once).
+
+    The groups share one list of *elements*: the matrix entries that are free in some group
+    (an entry of a symmetric matrix and its mirror are two elements). ``assign`` ``(G, E, k)``
+    says which parameter, if any, each group's element is, so that derivatives by the elements
+    sum to derivatives by the parameters.
+    """
 
     def __init__(self, model: CfaModel) -> None:
-        p, m = len(model.items), len(model.factors)
+        p, m, groups = len(model.items), len(model.factors), model.groups
         shapes = {"lambda": (p, m), "phi": (m, m), "theta": (p, p), "nu": (p, 1), "kappa": (m, 1)}
-        self.p, self.npar, self.groups = p, model.npar, model.groups
-        self.templates = [
-            {name: np.zeros(shapes[name]) for name in _SHAPES} for _ in range(model.groups)
-        ]
+        self.p, self.m, self.npar, self.groups = p, m, model.npar, groups
+        self.templates = {name: np.zeros((groups, *shapes[name])) for name in _SHAPES}
         for matrix, group, row, col, value in model.fixed:
-            self.templates[group][matrix][row, col] = value
-        # each group's own parameters, numbered locally (derivatives of the others are zero)
-        self.params = [
-            np.array(sorted({pos[4] for pos in model.positions if pos[1] == group}), dtype=int)
-            for group in range(model.groups)
-        ]
-        local = [{int(k): i for i, k in enumerate(params)} for params in self.params]
-        found: dict[tuple[int, str], list[tuple[int, int, int]]] = {}
-        for matrix, group, row, col, index in model.positions:
-            found.setdefault((group, matrix), []).append((row, col, index))
-        self.local = [
-            {
-                name: np.array(
-                    [local[group][i] for _, _, i in found.get((group, name), [])], dtype=int
-                )
-                for name in _SHAPES
-            }
-            for group in range(model.groups)
-        ]
-        self.free = [
-            {
-                name: tuple(
-                    np.array(column, dtype=int)
-                    for column in zip(*found.get((group, name), []), strict=True)
-                )
-                or (np.zeros(0, dtype=int),) * 3
-                for name in _SHAPES
-            }
-            for group in range(model.groups)
-        ]
+            self.templates[matrix][group, row, col] = value
+        self.free: dict[str, tuple[IntArray, IntArray, IntArray, IntArray]] = {}
+        for name in _SHAPES:
+            found = [pos[1:] for pos in model.positions if pos[0] == name]
+            table = np.array(found, dtype=int).reshape(-1, 4)
+            self.free[name] = (table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+        # the elements, by matrix: (row, col) entries free in some group, in first-seen order
+        self.elements = {
+            name: list(dict.fromkeys(zip(free[1].tolist(), free[2].tolist(), strict=True)))
+            for name, free in self.free.items()
+        }
+        offsets = np.cumsum([0] + [len(self.elements[name]) for name in _SHAPES])
+        self.slices = {name: slice(offsets[i], offsets[i + 1]) for i, name in enumerate(_SHAPES)}
+        self.n_elements = int(offsets[-1])
+        self.assign = np.zeros((groups, self.n_elements, model.npar))
+        for name, (in_group, rows, cols, index) in self.free.items():
+            where = {rc: self.slices[name].start + i for i, rc in enumerate(self.elements[name])}
+            element = [where[rc] for rc in zip(rows.tolist(), cols.tolist(), strict=True)]
+            self.assign[in_group, element, index] = 1.0
+        self._constant_derivatives()
 
-    def matrices(self, theta: FloatArray) -> list[dict[str, FloatArray]]:
-        """Every group's model matrices at the parameters ``theta``."""
-        out = []
-        for template, free in zip(self.templates, self.free, strict=True):
-            values = {name: matrix.copy() for name, matrix in template.items()}
-            for name, (rows, cols, index) in free.items():
-                values[name][rows, cols] = theta[index]
-            out.append(values)
-        return out
+    def _constant_derivatives(self) -> None:
+        """The derivatives that do not depend on the parameters: residual (co)variances of
+        the implied covariances, intercepts of the implied means."""
+        self.d_sigma = np.zeros((self.groups, self.n_elements, self.p, self.p))
+        self.d_mu = np.zeros((self.groups, self.n_elements, self.p))
+        rows, cols = self._entries("theta")
+        self.d_sigma[:, self._range("theta"), rows, cols] = 1.0
+        rows, _ = self._entries("nu")
+        self.d_mu[:, self._range("nu"), rows] = 1.0
 
-    def jacobian(self, group: int, values: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
-        """Derivatives of the group's implied covariances (k x p x p) and means (k x p) by the
-        group's own ``k`` parameters (:attr:`params`, in that order)."""
-        count = len(self.params[group])
-        d_sigma = np.zeros((count, self.p, self.p))
-        d_mu = np.zeros((count, self.p))
-        lam, phi, kappa = values["lambda"], values["phi"], values["kappa"][:, 0]
-        free, local = self.free[group], self.local[group]
-        rows, cols, _ = free["lambda"]
-        index = local["lambda"]
-        columns = (lam @ phi)[:, cols].T
-        np.add.at(d_sigma, (index, rows), columns)
-        np.add.at(d_sigma.transpose(0, 2, 1), (index, rows), columns)
-        np.add.at(d_mu, (index, rows), kappa[cols])
-        rows, cols, _ = free["phi"]
-        index = local["phi"]
-        np.add.at(d_sigma, index, np.einsum("ik,jk->kij", lam[:, rows], lam[:, cols]))
-        rows, cols, _ = free["theta"]
-        index = local["theta"]
-        np.add.at(d_sigma, (index, rows, cols), 1.0)
-        rows, _, _ = free["nu"]
-        index = local["nu"]
-        np.add.at(d_mu, (index, rows), 1.0)
-        rows, _, _ = free["kappa"]
-        index = local["kappa"]
-        np.add.at(d_mu, index, lam[:, rows].T)
+    def _entries(self, name: str) -> tuple[IntArray, IntArray]:
+        pairs = self.elements[name]
+        return (
+            np.array([r for r, _ in pairs], dtype=int),
+            np.array([c for _, c in pairs], dtype=int),
+        )
+
+    def _range(self, name: str) -> IntArray:
+        return np.arange(self.slices[name].start, self.slices[name].stop)
+
+    def matrices(self, theta: FloatArray) -> dict[str, FloatArray]:
+        """Every group's model matrices at the parameters ``theta`` (``(G, rows, cols)``)."""
+        values = {name: matrix.copy() for name, matrix in self.templates.items()}
+        for name, (group, row, col, index) in self.free.items():
+            values[name][group, row, col] = theta[index]
+        return values
+
+    def jacobian(self, values: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
+        """Derivatives of every group's implied covariances ``(G, E, p, p)`` and means
+        ``(G, E, p)`` by the elements (:attr:`assign` takes them to the parameters)."""
+        d_sigma = self.d_sigma.copy()
+        d_mu = self.d_mu.copy()
+        lam, phi, kappa = values["lambda"], values["phi"], values["kappa"][:, :, 0]
+        rows, cols = self._entries("lambda")
+        if rows.size:
+            index = self._range("lambda")
+            columns = np.transpose((lam @ phi)[:, :, cols], (0, 2, 1))
+            d_sigma[:, index, rows, :] += columns
+            np.transpose(d_sigma, (0, 1, 3, 2))[:, index, rows, :] += columns
+            d_mu[:, index, rows] += kappa[:, cols]
+        rows, cols = self._entries("phi")
+        if rows.size:
+            d_sigma[:, self.slices["phi"]] += np.einsum(
+                "gie,gje->geij", lam[:, :, rows], lam[:, :, cols]
+            )
+        rows, _ = self._entries("kappa")
+        if rows.size:
+            d_mu[:, self.slices["kappa"]] += np.transpose(lam[:, :, rows], (0, 2, 1))
         return d_sigma, d_mu
 
 
+@dataclass(frozen=True)
+class _Moments:
+    """The groups' moments stacked: sizes ``(G,)``, means ``(G, p)``, covariances and their
+    log-determinants."""
+
+    n: FloatArray
+    mean: FloatArray
+    cov: FloatArray
+    logdet: FloatArray
+
+    @classmethod
+    def stack(cls, data: Sequence[GroupMoments]) -> _Moments:
+        return cls(
+            n=np.array([moments.n for moments in data], dtype=float),
+            mean=np.array([moments.mean for moments in data]),
+            cov=np.array([moments.cov for moments in data]),
+            logdet=np.array([moments.logdet for moments in data]),
+        )
+
+
 def _implied(values: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
-    """Model-implied covariance matrix and mean vector of one group."""
+    """Model-implied covariance matrices ``(G, p, p)`` and mean vectors ``(G, p)``."""
     lam = values["lambda"]
-    sigma = lam @ values["phi"] @ lam.T + values["theta"]
-    mu = (values["nu"] + lam @ values["kappa"])[:, 0]
+    sigma = lam @ values["phi"] @ np.transpose(lam, (0, 2, 1)) + values["theta"]
+    mu = (values["nu"] + lam @ values["kappa"])[:, :, 0]
     return sigma, mu
 
 
 def _discrepancy(
-    layout: _Layout, data: Sequence[GroupMoments], theta: FloatArray
-) -> tuple[float, list[tuple[FloatArray, FloatArray, FloatArray]]] | None:
-    """:math:`\\sum_g n_g f_g` and, per group, :math:`\\Sigma^{-1}`, the mean residual and
-    :math:`W`; None where an implied covariance matrix is not positive definite."""
-    total = 0.0
-    parts = []
-    for values, moments in zip(layout.matrices(theta), data, strict=True):
-        sigma, mu = _implied(values)
-        try:
-            chol = np.linalg.cholesky(sigma)
-        except np.linalg.LinAlgError:
-            return None
-        inverse = np.linalg.inv(sigma)
-        residual = moments.mean - mu
-        logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
-        f = (
-            logdet
-            + float(np.sum(moments.cov * inverse))
-            - moments.logdet
-            - len(mu)
-            + float(residual @ inverse @ residual)
-        )
-        total += moments.n * f
-        outer = moments.cov + np.outer(residual, residual)
-        parts.append((inverse, residual, inverse - inverse @ outer @ inverse))
-    return total, parts
+    layout: _Layout, data: _Moments, theta: FloatArray
+) -> tuple[float, tuple[FloatArray, FloatArray, FloatArray]] | None:
+    """:math:`\\sum_g n_g f_g` and, stacked over groups, :math:`\\Sigma^{-1}`, the mean
+    residual and :math:`W`; None where an implied covariance matrix is not positive
+    definite."""
+    sigma, mu = _implied(layout.matrices(theta))
+    try:
+        chol = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return None
+    inverse = np.linalg.inv(sigma)
+    residual = data.mean - mu
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    weighted = np.einsum("gij,gj->gi", inverse, residual)
+    f = (
+        logdet
+        + np.einsum("gij,gij->g", data.cov, inverse)
+        - data.logdet
+        - layout.p
+        + np.einsum("gi,gi->g", residual, weighted)
+    )
+    outer = data.cov + residual[:, :, None] * residual[:, None, :]
+    w = inverse - inverse @ outer @ inverse
+    return float(data.n @ f), (inverse, residual, w)
 
 
 def _start(model: CfaModel, data: Sequence[GroupMoments]) -> FloatArray:
@@ -308,6 +333,29 @@ def _start(model: CfaModel, data: Sequence[GroupMoments]) -> FloatArray:
     return sums / np.maximum(counts, 1)
 
 
+def _scoring_step(
+    layout: _Layout, data: _Moments, theta: FloatArray, parts: tuple[FloatArray, ...]
+) -> tuple[FloatArray, FloatArray]:
+    """The gradient and the expected information of the discrepancy at ``theta``."""
+    inverse, residual, w = parts
+    ds, dm = layout.jacobian(layout.matrices(theta))
+    groups, count, p = dm.shape
+    flat = ds.reshape(groups, count, p * p)
+    weighted = np.einsum("gij,gj->gi", inverse, residual)
+    grad_e = (
+        data.n[:, None]
+        * (flat @ w.reshape(groups, p * p, 1) - 2.0 * dm @ weighted[:, :, None])[:, :, 0]
+    )
+    sandwich = (inverse[:, None] @ ds @ inverse[:, None]).reshape(groups, count, p * p)
+    info_e = flat @ np.transpose(sandwich, (0, 2, 1)) + 2.0 * dm @ inverse @ np.transpose(
+        dm, (0, 2, 1)
+    )
+    assign = layout.assign
+    grad = np.einsum("ge,gek->k", grad_e, assign)
+    info = (np.transpose(assign, (0, 2, 1)) @ (data.n[:, None, None] * info_e) @ assign).sum(0)
+    return grad, info
+
+
 def _optimise(
     model: CfaModel,
     data: Sequence[GroupMoments],
@@ -324,25 +372,18 @@ def _optimise(
     \\Sigma_g^{-1}\\dot\\Sigma_{gl}) + 2\\dot\\mu_{gk}'\\Sigma_g^{-1}\\dot\\mu_{gl}]`, halving
     the step until the discrepancy falls and every implied covariance matrix stays positive
     definite. Converged when the scoring decrement :math:`-g'\\delta` (about twice the
-    distance to the minimum) is below ``tolerance`` times :math:`\\max(1, F)`.
+    distance to the minimum) is below ``tolerance`` times :math:`\\max(1, F)`. Every group
+    is computed at once, on arrays stacked over groups.
     """
     layout = _Layout(model)
+    moments = _Moments.stack(data)
     theta = _start(model, data)
-    current = _discrepancy(layout, data, theta)
+    current = _discrepancy(layout, moments, theta)
     if current is None:
         return theta, float("nan"), False
     value, parts = current
     for _ in range(max_iter):
-        grad = np.zeros(model.npar)
-        info = np.zeros((model.npar, model.npar))
-        matrices = layout.matrices(theta)
-        for group, (moments, (inverse, residual, w)) in enumerate(zip(data, parts, strict=True)):
-            ds, dm = layout.jacobian(group, matrices[group])
-            own = layout.params[group]
-            flat = ds.reshape(len(ds), -1)
-            grad[own] += moments.n * (flat @ w.ravel() - 2.0 * dm @ (inverse @ residual))
-            sandwich = (inverse @ ds @ inverse).reshape(len(ds), -1)
-            info[np.ix_(own, own)] += moments.n * (flat @ sandwich.T + 2.0 * dm @ inverse @ dm.T)
+        grad, info = _scoring_step(layout, moments, theta, parts)
         try:
             step = -np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
@@ -352,7 +393,7 @@ def _optimise(
             return theta, value, True
         length = 1.0
         while length > 1e-12:
-            trial = _discrepancy(layout, data, theta + length * step)
+            trial = _discrepancy(layout, moments, theta + length * step)
             if trial is not None and trial[0] <= value:
                 break
             length /= 2.0
@@ -366,9 +407,9 @@ def _optimise(
 def _srmr(layout: _Layout, data: Sequence[GroupMoments], theta: FloatArray) -> float:
     """Bentler's SRMR with the mean residuals, averaged over groups weighted by size."""
     total = sum(moments.n for moments in data)
+    sigmas, mus = _implied(layout.matrices(theta))
     out = 0.0
-    for values, moments in zip(layout.matrices(theta), data, strict=True):
-        sigma, mu = _implied(values)
+    for sigma, mu, moments in zip(sigmas, mus, data, strict=True):
         scale = 1.0 / np.sqrt(np.diag(moments.cov))
         residual = (moments.cov - sigma) * np.outer(scale, scale)
         mean_residual = (moments.mean - mu) * scale
