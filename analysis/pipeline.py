@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis.agreement import agreement_table
 from analysis.bundle import Bundle, closed_waves_only, read_bundle
@@ -372,7 +373,9 @@ def analyse_bundle(
     scale_ids = [s.id for s in instrument.scales]
     intervention_note = _intervention_note(scores, bundle)
     waves = sorted(int(w) for w in scores["wave"].dropna().unique())
-    with SideBySide(jobs) as workers:
+    # Every matrix here is tiny: BLAS threads only spin (on a busy machine they cost more CPU
+    # than the products they share), and the workers are processes. Forked workers inherit it.
+    with threadpool_limits(limits=1, user_api="blas"), SideBySide(jobs) as workers:
         # The model fits, longest first, go to the workers; this process does the rest.
         invariance_part = workers.submit(invariance_table, items, by_scale)
         growth_parts = [workers.submit(_growth_rows, scores, s, ddf) for s in scale_ids]
