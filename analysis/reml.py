@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,9 @@ IntArray = npt.NDArray[np.integer[Any]]
 SINGULAR_TOL = 1e-4
 #: Tolerance on the absolute projected gradient of the REML deviance (lme4's ``check.conv.grad``).
 GRADIENT_TOL = 2e-3
+#: Identity matrices of the team block sizes (made once: the deviance is evaluated thousands
+#: of times on tiny matrices, where allocating costs as much as computing).
+_EYE = {1: np.eye(1), 2: np.eye(2)}
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,14 @@ class NestedDesign:
     size_counts: FloatArray
     team_size_outer: FloatArray
     time_scale: float
+    by_size: FloatArray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # team_size_outer with the person sizes first, ``(K, J c c)``: what :func:`_reduce`
+        # contracts with the person weights at every evaluation (laid out once here)
+        teams, sizes, c, _ = self.team_size_outer.shape
+        by_size = np.ascontiguousarray(np.moveaxis(self.team_size_outer, 1, 0))
+        object.__setattr__(self, "by_size", by_size.reshape(sizes, teams * c * c))
 
 
 @dataclass(frozen=True)
@@ -234,7 +245,8 @@ def _reduce(theta: FloatArray, design: NestedDesign) -> tuple[FloatArray, float,
     theta_p2 = float(theta[-1]) ** 2
     d = theta_p2 * design.size_values + 1.0
     w = theta_p2 / d
-    removed = np.tensordot(w, design.team_size_outer, axes=(0, 1))
+    # np.tensordot(w, team_size_outer, axes=(0, 1)), without laying out its operand each time
+    removed = np.dot(w.reshape(1, -1), design.by_size).reshape(design.team_cross.shape)
     return design.team_cross - removed, float(design.size_counts @ np.log(d)), d
 
 
@@ -261,7 +273,7 @@ def _pieces(
     q = design.n_team_re
     T = _team_factor(theta, q)
     M, logdet_person, d = _reduce(theta, design)
-    G = T.T @ M[:, :q, :q] @ T + np.eye(q)
+    G = T.T @ M[:, :q, :q] @ T + _EYE[q]
     G_inv, G_det = _team_inverse(G)
     if not np.all(G_det > 0):
         raise np.linalg.LinAlgError("team block not positive definite")
@@ -343,35 +355,40 @@ def _deviance_gradient(
     if not r2 > 0:
         return failed
     dof = n - p
-    logdet_RX = 2.0 * float(np.sum(np.log(np.diagonal(R))))
+    logdet_RX = 2.0 * float(np.log(R.diagonal()).sum())
     if sigma2 is None:
         deviance = logdet_L + logdet_RX + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
         weight = dof / r2
     else:
         deviance = logdet_L + logdet_RX + r2 / sigma2 + dof * np.log(2.0 * np.pi * sigma2)
         weight = 1.0 / sigma2
-    v = np.append(-beta, 1.0)
-    Abar = weight * np.outer(v, v)
+    v = np.empty(p + 1)
+    v[:p] = -beta
+    v[p] = 1.0
+    Abar = weight * (v[:, None] * v)
     Abar[:p, :p] += Axx_inv
     F = K @ Abar
-    Gamma = G_inv + F @ np.transpose(K, (0, 2, 1))
-    Mzz = M[:, :q, :q]
-    Mzr = M[:, :q, q:]
-    dT = 2.0 * ((Mzz @ T @ Gamma).sum(axis=0) - (Mzr @ np.transpose(F, (0, 2, 1))).sum(axis=0))
-    grad_team = np.array([dT[0, 0], dT[1, 0], dT[1, 1]]) if q == 2 else dT[0].copy()
+    Ft = F.transpose(0, 2, 1)
+    Gamma = G_inv + F @ K.transpose(0, 2, 1)
+    dT = 2.0 * ((M[:, :q, :q] @ T @ Gamma).sum(axis=0) - (M[:, :q, q:] @ Ft).sum(axis=0))
+    n_team = _n_team_theta(q)
+    gradient = np.empty(n_team + (design.n_persons > 0))
+    if q == 2:
+        gradient[:3] = dT[0, 0], dT[1, 0], dT[1, 1]
+    else:
+        gradient[0] = dT[0, 0]
     if design.n_persons == 0:
-        return float(deviance), grad_team
+        return float(deviance), gradient
     Psi = np.empty_like(M)
     Psi[:, :q, :q] = T @ Gamma @ T.T
-    TF = -(T @ F)
-    Psi[:, :q, q:] = TF
-    Psi[:, q:, :q] = np.transpose(TF, (0, 2, 1))
+    Psi[:, :q, q:] = -(T @ F)
+    Psi[:, q:, :q] = -(Ft @ T.T)
     Psi[:, q:, q:] = Abar
     # sum_i s_i' Psi_j s_i / d_i^2, by person size: d_i depends on i only through n_i.
     quad = np.einsum("jkab,jab->k", design.team_size_outer, Psi) @ (1.0 / (d * d))
     theta_p = float(theta[-1])
-    grad_person = 2.0 * theta_p * float(design.size_counts @ (design.size_values / d) - quad)
-    return float(deviance), np.append(grad_team, grad_person)
+    gradient[n_team] = 2.0 * theta_p * float(design.size_counts @ (design.size_values / d) - quad)
+    return float(deviance), gradient
 
 
 def reml_deviance(theta: FloatArray, design: NestedDesign) -> float:
