@@ -3,12 +3,16 @@
 Usage: ``python tests/reference/compare_reference.py OUTDIR`` where OUTDIR is the folder that
 ``Rscript tests/reference/make_reference.R OUTDIR`` wrote. Closed-form values (psych, multilevel)
 must equal the fresh ones to 1e-8 (relative). Values found by an iterative optimiser (lme4's
-fits and predictions, lmerTest/pbkrtest inference, lavaan's invariance fits) are held to 1e-6:
-the optimisers stop at a convergence tolerance, and a different BLAS or R build moves their
-estimates in the eighth digit (a CI machine moved lme4's trajectories by 3e-8); our own tests
-compare with them at 1e-6 or looser. The singular univbct growth fit has a flat optimum, where
-that rounding moves lme4's estimates in the seventh digit, so its two files are held to 1e-5.
-Every committed CSV must hold the same values. Exits 1 and lists each difference otherwise.
+fits and predictions, lmerTest/pbkrtest inference, lavaan's invariance fits) are held to 1e-5:
+the optimisers stop at a convergence tolerance, not at one exact point. Measured here, six
+reruns of the script on one machine ended at one of two stopping points for the simulated
+study's growth fit, whose `since` t values differ by 1.7e-6 (relative); a CI machine moved
+lme4's team trajectories by 3e-8. The singular univbct fit's optimum is flat, and there the
+same rounding moves estimates in the seventh digit. Our own tests compare our engine with these
+files at 1e-6 or looser where they compare optimiser output. Values near 0 of an optimiser's
+fit are held to an absolute 1e-9 instead: a p of 1e-7 moves in its fifth digit when its t moves
+in its seventh. Every committed CSV must hold the
+same values. Exits 1 and lists each difference otherwise.
 """
 
 from __future__ import annotations
@@ -22,17 +26,20 @@ from typing import Any
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-TOLERANCE = 1e-8
-OPTIMISER_TOLERANCE = 1e-6
-OPTIMISER_SUFFIXES = (".inference.json", ".invariance.json", ".trajectories.json")
-FLAT_OPTIMUM_TOLERANCE = {
-    "univbct_jsat.expected.json": 1e-5,
-    "univbct_singular.inference.json": 1e-5,
-}
+TOLERANCE = (1e-8, 1e-12)
+OPTIMISER_TOLERANCE = (1e-5, 1e-9)
+OPTIMISER_FILES = (
+    ".inference.json",
+    ".invariance.json",
+    ".trajectories.json",
+    "jsat.expected.json",
+)
 
 
-def _differences(committed: Any, fresh: Any, where: str, tolerance: float) -> list[str]:
-    """Every place where two JSON values differ beyond ``tolerance`` (relative), with its path."""
+def _differences(
+    committed: Any, fresh: Any, where: str, tolerance: tuple[float, float]
+) -> list[str]:
+    """Every place where two JSON values differ beyond ``tolerance`` (relative, absolute)."""
     if isinstance(committed, dict):
         if not isinstance(fresh, dict):
             return [f"{where}: fresh value is not an object"]
@@ -55,18 +62,16 @@ def _differences(committed: Any, fresh: Any, where: str, tolerance: float) -> li
         ]
     if isinstance(committed, int | float) and not isinstance(committed, bool):
         if not isinstance(fresh, int | float) or not math.isclose(
-            committed, fresh, rel_tol=tolerance, abs_tol=1e-12
+            committed, fresh, rel_tol=tolerance[0], abs_tol=tolerance[1]
         ):
             return [f"{where}: committed {committed!r}, fresh {fresh!r}"]
         return []
     return [] if committed == fresh else [f"{where}: committed {committed!r}, fresh {fresh!r}"]
 
 
-def _tolerance(name: str) -> float:
-    """The relative tolerance for one committed file: closed form, optimiser fit or flat optimum."""
-    if name in FLAT_OPTIMUM_TOLERANCE:
-        return FLAT_OPTIMUM_TOLERANCE[name]
-    return OPTIMISER_TOLERANCE if name.endswith(OPTIMISER_SUFFIXES) else TOLERANCE
+def _tolerance(name: str) -> tuple[float, float]:
+    """The (relative, absolute) tolerance for one committed file: closed form or an optimiser's."""
+    return OPTIMISER_TOLERANCE if name.endswith(OPTIMISER_FILES) else TOLERANCE
 
 
 def main(fresh_dir: Path) -> int:
