@@ -79,6 +79,7 @@ def _loaded_web_modules(code: str) -> list[str]:
     return [name for name in result.stdout.strip().split(",") if name]
 
 
+@pytest.mark.slow
 def test_importing_every_public_name_loads_no_web_module() -> None:
     """What the contracts check statically, at run time: ``analysis.__all__`` resolved in full."""
     loaded = _loaded_web_modules(
@@ -88,5 +89,6 @@ def test_importing_every_public_name_loads_no_web_module() -> None:
     assert loaded == []
 
 
+@pytest.mark.slow
 def test_the_run_time_probe_sees_the_web_stack_when_it_is_loaded() -> None:
     assert "flask" in _loaded_web_modules("import survey_app.factory")

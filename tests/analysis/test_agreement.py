@@ -90,6 +90,7 @@ def test_icc1_icc2_of_scale_mean_match_multilevel(
     assert icc2(data, "score", "team") == pytest.approx(lq_expected["icc2_scale_mean"], abs=TOL)
 
 
+@pytest.mark.slow
 def test_agreement_table_reproduces_multilevel(
     lq2002: pd.DataFrame, lq_expected: dict[str, Any]
 ) -> None:

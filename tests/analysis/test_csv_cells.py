@@ -53,6 +53,7 @@ def dangerous(cell: str) -> bool:
     return cell.startswith(FORMULA_TRIGGERS) and not _is_number(cell)
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_neutralising_is_undone_exactly(text: str) -> None:
     assert restore(neutralise(text)) == text
@@ -174,6 +175,7 @@ def test_long_and_wide_csv_are_neutralised_and_keep_numbers(tmp_path: Path, fmt:
     assert "wave" in numeric.columns and len(numeric.columns) > 3
 
 
+@pytest.mark.slow
 def test_analysis_results_tables_are_neutralised(tmp_path: Path) -> None:
     from analysis.pipeline import analyse_bundle, write_results
 

@@ -222,6 +222,7 @@ def test_sticking_is_decided_by_the_p_adjusted_across_the_team_waves_tested(
     assert any("p = 0.010; 0.040 adjusted" in r.text for r in judged.reasons)
 
 
+@pytest.mark.slow
 def test_the_pipeline_decides_sticking_by_the_p_its_network_table_shows() -> None:
     """Every tested boundaries criterion of analyse_bundle carries the adjusted p of its
     team-wave in network_permutation, and is decided by it."""

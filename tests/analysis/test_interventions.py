@@ -193,6 +193,7 @@ def test_intervention_effects_table_per_scale() -> None:
     np.testing.assert_allclose(eng["df"], direct.fixed.loc[["post", "since"], "df"])
 
 
+@pytest.mark.slow
 def test_confidence_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
     seeds = range(40)
     covered: dict[str, list[bool]] = {term: [] for term in TRUTH}

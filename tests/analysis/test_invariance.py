@@ -227,6 +227,7 @@ def study_items() -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
     return an.item_matrix(study.bundle.responses, instrument), instrument.items_by_scale
 
 
+@pytest.mark.slow
 def test_invariance_table_tests_every_scale_across_waves_and_professions_and_the_identity_targets(
     study_items: tuple[pd.DataFrame, dict[str, tuple[str, ...]]],
 ) -> None:
@@ -271,6 +272,7 @@ def test_professions_with_too_few_responses_are_left_out_and_named(
     assert "fewer than two professions with 1000 complete responses" in untested["note"].iloc[0]
 
 
+@pytest.mark.slow
 def test_the_identity_comparison_is_skipped_with_a_reason_when_it_cannot_be_made(
     study_items: tuple[pd.DataFrame, dict[str, tuple[str, ...]]],
 ) -> None:

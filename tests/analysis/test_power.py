@@ -22,6 +22,7 @@ def test_binomial_interval_matches_r_binom_test() -> None:
         binomial_interval(3, 2)
 
 
+@pytest.mark.slow
 def test_more_teams_more_power() -> None:
     table = power_table(
         teams=[4, 8, 16],
@@ -40,6 +41,7 @@ def test_more_teams_more_power() -> None:
     assert (table["method"] == "team_means").all() and (table["failures"] == 0).all()
 
 
+@pytest.mark.slow
 def test_zero_effect_detected_about_alpha_of_the_time() -> None:
     result = power_analysis(
         teams=8, members=8, waves=5, effect=0.0, reps=60, method="team_means", verdicts=False

@@ -32,6 +32,7 @@ def one_process() -> pd.DataFrame:
     return power_table(**DESIGNS, jobs=1)
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_table_as_one(one_process: pd.DataFrame) -> None:
     calls: list[tuple[int, int]] = []
     two = power_table(**DESIGNS, jobs=2, progress=lambda done, total: calls.append((done, total)))
@@ -41,6 +42,7 @@ def test_two_workers_give_the_same_table_as_one(one_process: pd.DataFrame) -> No
     assert (one_process["method"] == "growth").all()
 
 
+@pytest.mark.slow
 def test_another_seed_gives_other_studies(one_process: pd.DataFrame) -> None:
     other = power_table(**(DESIGNS | {"seed": 12}), jobs=2)
     assert not _without_timing(other).equals(_without_timing(one_process))
@@ -62,6 +64,7 @@ def dask_scheduler() -> Iterator[str]:
         yield cluster.scheduler_address
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_table(
     one_process: pd.DataFrame, dask_scheduler: str
 ) -> None:

@@ -22,6 +22,7 @@ def test_chosen_propositions_are_those_of_the_full_assessment() -> None:
         assess_propositions(bundle, numbers=[8])
 
 
+@pytest.mark.slow
 def test_proposition_power_counts_verdicts_reproducibly() -> None:
     design = {"teams": 6, "members": 5, "waves": 4, "reps": 3, "seed": 4}
     mechanisms = Mechanisms(limited_control=1.0)

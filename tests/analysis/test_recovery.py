@@ -8,6 +8,9 @@ import pytest
 from analysis.pipeline import analyse_bundle
 from analysis.simulate import simulate_study
 
+# Two 16-team studies analysed in full: about 10 CPU seconds before the first test.
+pytestmark = pytest.mark.slow
+
 
 def expected_verdict(truth: pd.DataFrame) -> pd.Series:
     """The simulated kind, except that an intervention that lifted a not-formed team makes it

@@ -35,6 +35,9 @@ TABLES = (
     "results.json",
 )
 
+# Every test runs `copkit analyse` (a process that analyses a whole study) at least once.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def analysed(simulated_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:

@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 COPKIT = str(Path(sys.executable).with_name("copkit"))
 
 
+@pytest.mark.slow
 def test_power_table_and_page(tmp_path: Path) -> None:
     page = tmp_path / "power.html"
     done = subprocess.run(
@@ -49,6 +51,7 @@ def test_power_table_and_page(tmp_path: Path) -> None:
     assert "http://" not in text and "https://" not in text
 
 
+@pytest.mark.slow
 def test_power_refuses_bad_designs(tmp_path: Path) -> None:
     bad = subprocess.run(
         [COPKIT, "power", "--teams", "four"], capture_output=True, text=True, timeout=60
@@ -64,6 +67,7 @@ def test_power_refuses_bad_designs(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "must end in .csv or .html" in bad.stderr
 
 
+@pytest.mark.slow
 def test_power_of_a_proposition(tmp_path: Path) -> None:
     table = tmp_path / "p3.csv"
     args = ["--teams", "6", "--members", "5", "--waves", "4", "--reps", "5", "--jobs", "1"]

@@ -7,11 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from reports.pdf import pdf_page_count
 from tests.cli.conftest import run
 
 
+@pytest.mark.slow
 def test_evaluator_html_and_manager_pdf(simulated_bundle: Path, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     done = run("report", str(simulated_bundle), "--out", str(page))
@@ -37,6 +39,7 @@ def test_evaluator_html_and_manager_pdf(simulated_bundle: Path, tmp_path: Path) 
     assert pdf_page_count(brief.read_bytes()) == 1
 
 
+@pytest.mark.slow
 def test_report_refuses_bad_requests(simulated_bundle: Path, tmp_path: Path) -> None:
     bad = run("report", str(simulated_bundle), "--out", str(tmp_path / "r.docx"))
     assert bad.returncode == 2 and "must end in .html or .pdf" in bad.stderr
@@ -58,6 +61,7 @@ def test_report_refuses_bad_requests(simulated_bundle: Path, tmp_path: Path) -> 
     assert not (tmp_path / "b.html").exists()
 
 
+@pytest.mark.slow
 def test_criteria_change_the_verdicts_and_the_brief_wording(
     simulated_bundle: Path, tmp_path: Path
 ) -> None:
@@ -94,6 +98,7 @@ def test_criteria_change_the_verdicts_and_the_brief_wording(
     )
 
 
+@pytest.mark.slow
 def test_the_pdf_names_its_study_period_and_says_how_it_renders(
     simulated_bundle: Path, tmp_path: Path
 ) -> None:
@@ -106,6 +111,7 @@ def test_the_pdf_names_its_study_period_and_says_how_it_renders(
     assert "Tagged:          yes" in info.stdout
 
 
+@pytest.mark.slow
 def test_ddf_chooses_the_method_the_report_names(simulated_bundle: Path, tmp_path: Path) -> None:
     """copkit report --ddf mirrors copkit analyse --ddf, and the report says which it used."""
     page = tmp_path / "wald.html"

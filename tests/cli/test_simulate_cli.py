@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from tests.cli.conftest import run
@@ -54,6 +55,7 @@ def test_defaults_stay_version_1_without_mechanisms(tmp_path: Path) -> None:
     assert "interconnection_frequency" not in set(pd.read_csv(out / "responses.csv")["item"])
 
 
+@pytest.mark.slow
 def test_bad_version_and_broker_probability_are_refused(tmp_path: Path) -> None:
     wrong_version = run(
         "simulate", *SMALL, "--instrument-version", "9", "--out", str(tmp_path / "a")
@@ -66,6 +68,7 @@ def test_bad_version_and_broker_probability_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_the_mechanisms_of_propositions_1_to_3_reach_truth(tmp_path: Path) -> None:
     out = tmp_path / "p123"
     made = run(

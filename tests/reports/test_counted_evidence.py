@@ -45,7 +45,11 @@ def _strict(seed: int) -> AnalysisResults:
     )
 
 
-@pytest.fixture(scope="module", params=["demo", "strict-2", "strict-5"])
+@pytest.fixture(
+    scope="module",
+    # The demo-sized study (8 teams x 10 x 6 waves) takes several seconds to analyse.
+    params=[pytest.param("demo", marks=pytest.mark.slow), "strict-2", "strict-5"],
+)
 def analysed(request: pytest.FixtureRequest) -> tuple[AnalysisResults, dict[str, Section]]:
     name = str(request.param)
     results = _demo_like() if name == "demo" else _strict(int(name.split("-")[1]))
@@ -68,6 +72,7 @@ def _counted(results: AnalysisResults) -> dict[tuple[str, int], dict[str, object
     }
 
 
+@pytest.mark.slow
 def test_open_waves_are_left_out_of_every_section() -> None:
     results = _demo_like()
     assert results.left_out_waves == (6,) and 6 not in results.bundle.waves

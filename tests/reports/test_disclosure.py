@@ -323,6 +323,7 @@ def worlds(draw: st.DrawFn) -> World:
     return World(everyone, teams, waves, min_cell, rewrite)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(world=worlds())
 def test_no_two_published_figures_ever_isolate_fewer_than_min_cell_people(world: World) -> None:
@@ -343,6 +344,7 @@ def test_no_two_published_figures_ever_isolate_fewer_than_min_cell_people(world:
     assert recoverable_groups(releases, world.min_cell) == []
 
 
+@pytest.mark.slow
 def test_the_property_can_fail_without_the_check_across_releases() -> None:
     """The same worlds published view by view on their own leak: the property is not vacuous."""
     leaks = 0
@@ -385,6 +387,7 @@ def merged_wards(draw: st.DrawFn) -> tuple[int, list[list[Cell]]]:
     return min_cell, views
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(case=merged_wards())
 def test_merged_wards_never_isolate_anyone_by_any_combination(
@@ -396,6 +399,7 @@ def test_merged_wards_never_isolate_anyone_by_any_combination(
     assert recoverable_groups(releases, min_cell) == []
 
 
+@pytest.mark.slow
 def test_merged_wards_leak_when_only_pairs_are_checked() -> None:
     """Published with every figure that no pair rule withholds, the same worlds leak through
     combinations of three figures: the property above is not vacuous."""

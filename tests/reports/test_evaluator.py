@@ -170,6 +170,7 @@ def test_every_criterion_cell_is_coloured_by_what_it_means_for_the_community(
     assert warnings_present, "the fixture should hold a team with ratings split by profession"
 
 
+@pytest.mark.slow
 def test_a_verdict_resting_on_an_unassessed_criterion_says_so_in_badge_and_count(
     results: AnalysisResults,
 ) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import reports
 from analysis.pipeline import analyse_bundle
 from analysis.simulate import simulate_study
 
 
+@pytest.mark.slow
 def test_the_report_says_why_intervention_effects_are_missing() -> None:
     study = simulate_study(teams=4, members=8, waves=4, seed=2)
     bundle = study.bundle

@@ -202,6 +202,7 @@ def test_two_views_differing_by_one_person_are_not_both_shown(
     assert joint
 
 
+@pytest.mark.slow
 def test_the_brief_has_no_free_text_and_no_respondent_ids(results: AnalysisResults) -> None:
     brief = reports.build_manager_brief(results)
     comments = results.bundle.comments

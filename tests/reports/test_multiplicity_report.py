@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import reports
 from analysis.multiplicity import adjust_claims
 from analysis.pipeline import AnalysisResults
@@ -27,6 +29,7 @@ def test_team_slopes_show_the_adjusted_p_and_the_method(sections: dict[str, Sect
     assert "Holm's step-down adjustment" in methods and "p.adjust" in methods
 
 
+@pytest.mark.slow
 def test_a_slope_significant_alone_but_not_after_adjustment_is_no_clear_change(
     results: AnalysisResults,
 ) -> None:

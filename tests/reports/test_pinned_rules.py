@@ -58,6 +58,7 @@ def _practice(summary: dict[str, Any]) -> tuple[str, str]:
     return line, row["change_words"]
 
 
+@pytest.mark.slow
 def test_the_brief_words_a_change_by_its_interval_not_its_size(results: AnalysisResults) -> None:
     team, before, after = _shown_change_team(results)
     tight = _set_practice(results, team, {before: 4.0, after: 4.3}, spread=0.05)
@@ -95,6 +96,7 @@ def with_open_wave(study: SimulatedStudy) -> AnalysisResults:
     return analyse_bundle(opened, include_open_waves=True)
 
 
+@pytest.mark.slow
 def test_open_waves_included_put_a_banner_on_every_page(
     with_open_wave: AnalysisResults, evaluator_html: str
 ) -> None:

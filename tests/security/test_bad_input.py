@@ -865,6 +865,7 @@ def check_case(security: SecurityApp, case: FormCase, values: Mapping[str, Any])
     assert changed == [], f"{case.name} refused with {status} but stored: {changed}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", FORMS, ids=[case.name for case in FORMS])
 def test_no_form_breaks_or_stores_bad_input(security_app: SecurityApp, case: FormCase) -> None:
     fields = form_values(case.fields(security_app.world))
@@ -955,6 +956,7 @@ URL_SHAPES = (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, derandomize=True, database=None)
 @given(shape=st.sampled_from(URL_SHAPES), first=PATH_PARTS, second=PATH_PARTS)
 def test_odd_addresses_get_a_plain_answer(
@@ -982,6 +984,7 @@ def _big_form(token: str, size: int) -> bytes:
     return urlencode([("csrf_token", token), ("theme-name", "x" * size)])
 
 
+@pytest.mark.slow
 def test_a_ten_megabyte_body_is_refused_and_nothing_is_stored(security_app: SecurityApp) -> None:
     world = security_app.world
     targets = (
@@ -1126,6 +1129,7 @@ def _file_is_valid(data: bytes) -> bool:
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(data=roster_bytes(), study=STUDY_NAMES)
 def test_the_importer_never_crashes_and_imports_all_or_nothing(
     cli_world: CliWorld, data: bytes, study: str

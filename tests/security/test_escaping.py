@@ -320,6 +320,7 @@ def hostile_results() -> AnalysisResults:
     return analyse_bundle(hostile_bundle)
 
 
+@pytest.mark.slow
 def test_the_evaluator_report_shows_markup_as_text(hostile_results: AnalysisResults) -> None:
     html = reports.build_evaluator_report(hostile_results)
     assert_escaped(html, "the evaluator report")

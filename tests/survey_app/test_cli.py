@@ -72,6 +72,7 @@ def _config(url: str, tmp_path: Path) -> dict[str, Any]:
     return {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True}
 
 
+@pytest.mark.slow
 def test_help_lists_every_command() -> None:
     result = subprocess.run(
         [_copkit(), "--help"], capture_output=True, text=True, timeout=60, check=True
@@ -247,6 +248,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow
 def test_serve_answers_healthz(sqlite_template: Path, tmp_path: Path) -> None:
     """``copkit serve`` on a database made by the migrations (as ``copkit init-db`` makes it)."""
     database = tmp_path / "copkit.sqlite3"

@@ -99,6 +99,7 @@ def test_report_download_needs_sign_in(dash_app: Flask, setup: Setup) -> None:
     assert _audits(dash_app, "study.report") == []
 
 
+@pytest.mark.slow
 def test_evaluator_sees_their_study_and_nothing_of_another(dash_app: Flask, setup: Setup) -> None:
     client = dash_app.test_client()
     sign_in(client, EVALUATOR)
@@ -121,6 +122,7 @@ def test_evaluator_sees_their_study_and_nothing_of_another(dash_app: Flask, setu
         assert set(studies) == {setup.study_id}
 
 
+@pytest.mark.slow
 def test_manager_sees_their_team_only(dash_app: Flask, setup: Setup) -> None:
     client = dash_app.test_client()
     token = sign_in(client, MANAGER)
@@ -141,6 +143,7 @@ def test_manager_sees_their_team_only(dash_app: Flask, setup: Setup) -> None:
     assert _audits(dash_app, "study.report") == []
 
 
+@pytest.mark.slow
 def test_admin_sees_every_study(dash_app: Flask, setup: Setup) -> None:
     client = dash_app.test_client()
     sign_in(client, ADMIN)
@@ -149,6 +152,7 @@ def test_admin_sees_every_study(dash_app: Flask, setup: Setup) -> None:
     assert client.get(f"/dashboard/team/{setup.teams['Renal/Ward']}").status_code == 200
 
 
+@pytest.mark.slow
 def test_report_download_is_audited_and_needs_csrf(
     dash_app: Flask, setup: Setup, fake_pdf: list[str]
 ) -> None:

@@ -103,6 +103,7 @@ def _timed_get(client: FlaskClient, path: str) -> tuple[Any, float]:
     return response, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_the_first_look_is_told_to_come_back_and_the_result_is_then_stored(
     bg_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
@@ -122,6 +123,7 @@ def test_the_first_look_is_told_to_come_back_and_the_result_is_then_stored(
     assert len(gate.threads) == 1 and gate.threads[0] == "copkit-background"
 
 
+@pytest.mark.slow
 def test_newer_data_show_the_previous_result_while_the_new_one_is_made(
     bg_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
@@ -144,6 +146,7 @@ def test_newer_data_show_the_previous_result_while_the_new_one_is_made(
     assert "still open" not in fresh  # wave 3 now counts
 
 
+@pytest.mark.slow
 def test_closing_a_wave_on_the_admin_page_prepares_both_dashboards(
     bg_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
@@ -189,6 +192,7 @@ def _member_link(app: Flask, study: DashboardStudy) -> str:
     return f"/s/{link}/results"
 
 
+@pytest.mark.slow
 def test_a_team_members_results_page_never_waits_for_the_analysis(
     bg_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:

@@ -105,6 +105,7 @@ def _close_open_wave(app: Flask, study: DashboardStudy) -> None:
         db.session.commit()
 
 
+@pytest.mark.slow
 def test_the_snapshot_is_reused_until_a_wave_closes(
     dash_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
@@ -132,6 +133,7 @@ def test_the_snapshot_is_reused_until_a_wave_closes(
     assert len(gate.calls) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["profession", "intervention"])
 def test_other_data_changes_invalidate_the_snapshot(
     dash_app: Flask, study: DashboardStudy, gate: Gate, change: str
@@ -151,6 +153,7 @@ def test_other_data_changes_invalidate_the_snapshot(
     assert len(gate.calls) == 2
 
 
+@pytest.mark.slow
 def test_one_computation_at_a_time_and_the_old_snapshot_meanwhile(
     dash_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
@@ -193,6 +196,7 @@ def test_one_computation_at_a_time_and_the_old_snapshot_meanwhile(
     assert len(gate.calls) == 2
 
 
+@pytest.mark.slow
 def test_a_computation_abandoned_by_a_dead_server_is_taken_over(
     dash_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:
@@ -229,6 +233,7 @@ def test_a_failed_computation_releases_its_claim(
         assert row.claim is None and row.computed_at is None
 
 
+@pytest.mark.slow
 def test_a_stale_manager_snapshot_is_not_shown_under_a_stricter_minimum(
     dash_app: Flask, study: DashboardStudy, gate: Gate
 ) -> None:

@@ -71,6 +71,7 @@ def study(figures_app: Flask) -> DashboardStudy:
     return setup
 
 
+@pytest.mark.slow
 def test_pages_carry_figures_that_the_csp_allows(figures_app: Flask, study: DashboardStudy) -> None:
     evaluator = figures_app.test_client()
     sign_in(evaluator, EVALUATOR)
@@ -90,6 +91,7 @@ def test_pages_carry_figures_that_the_csp_allows(figures_app: Flask, study: Dash
         assert re.search(r'fill="#1d2430"', html, re.I)  # the ink survives as attributes
 
 
+@pytest.mark.slow
 def test_the_report_downloads_as_a_real_pdf(figures_app: Flask, study: DashboardStudy) -> None:
     figures_app.config["DASHBOARD_FIGURES"] = False  # a smaller document renders faster
     client = figures_app.test_client()

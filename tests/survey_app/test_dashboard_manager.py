@@ -82,6 +82,7 @@ def _team_page(client: FlaskClient, study: DashboardStudy, label: str) -> str:
     return text_of(response)
 
 
+@pytest.mark.slow
 def test_small_teams_and_subgroups_are_suppressed_on_the_page_and_across_pages(
     dash_app: Flask, study: DashboardStudy
 ) -> None:
@@ -118,6 +119,7 @@ def test_small_teams_and_subgroups_are_suppressed_on_the_page_and_across_pages(
     assert "Members identify with the team" not in part
 
 
+@pytest.mark.slow
 def test_manager_pages_hold_no_free_text_names_emails_or_pseudonyms(
     dash_app: Flask, study: DashboardStudy
 ) -> None:
@@ -137,6 +139,7 @@ def test_manager_pages_hold_no_free_text_names_emails_or_pseudonyms(
         assert "helped" not in page.lower()
 
 
+@pytest.mark.slow
 def test_open_waves_never_reach_managers_so_late_respondents_cannot_be_subtracted(
     dash_app: Flask, study: DashboardStudy, analyses: list[int]
 ) -> None:
@@ -194,6 +197,7 @@ def _download_brief(client: FlaskClient, study: DashboardStudy, label: str) -> A
     return client.post(f"/dashboard/team/{team_id}/brief", data={"csrf_token": token})
 
 
+@pytest.mark.slow
 def test_a_manager_downloads_the_team_brief_as_the_page_shows_it(
     dash_app: Flask, study: DashboardStudy, tmp_path: Path
 ) -> None:
@@ -224,6 +228,7 @@ def test_a_manager_downloads_the_team_brief_as_the_page_shows_it(
         ]
 
 
+@pytest.mark.slow
 def test_the_brief_needs_the_form_token_and_access_to_the_team(
     dash_app: Flask, study: DashboardStudy
 ) -> None:

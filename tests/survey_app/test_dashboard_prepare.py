@@ -53,6 +53,7 @@ def analyses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.slow
 def test_close_wave_stores_both_dashboards_for_their_first_viewers(
     app: Flask, config: dict[str, Any], analyses: list[int]
 ) -> None:
@@ -80,6 +81,7 @@ def test_close_wave_stores_both_dashboards_for_their_first_viewers(
     assert len(analyses) == computed  # the viewers were served what close-wave stored
 
 
+@pytest.mark.slow
 def test_prepare_dashboards_leaves_up_to_date_dashboards_alone(
     app: Flask, analyses: list[int]
 ) -> None:

@@ -216,6 +216,7 @@ def test_healthz_reports_an_unreachable_postgresql(tmp_path: Path) -> None:
 # --- the CLI says what is wrong in one line --------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["serve", "init-db"])
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
 def test_an_unreachable_database_is_one_line_and_a_failure(

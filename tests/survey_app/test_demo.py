@@ -44,6 +44,7 @@ def config_for(url: str, tmp_path: Path) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_demo_loads_real_rows_writes_every_output_and_links_open(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -152,6 +153,7 @@ def _export_links(config: dict[str, Any], out: Path) -> list[dict[str, str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_demo_rerun_reuses_and_reset_starts_over(tmp_path: Path) -> None:
     config = config_for(f"sqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path)
     first = demo(config, tmp_path / "one")
@@ -191,6 +193,7 @@ def test_demo_refuses_bad_options(bad: list[str], tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
+@pytest.mark.slow
 def test_demo_links_point_at_the_port_it_serves_on(tmp_path: Path) -> None:
     config = config_for(f"sqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path)
     out = tmp_path / "out"

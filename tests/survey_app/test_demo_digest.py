@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -114,6 +115,7 @@ def _plain(value: object) -> object:
     return value
 
 
+@pytest.mark.slow
 def test_the_demo_study_matches_its_golden_digests(session: Session) -> None:
     study = _load(session)
     assert (_export_digest(session, study), _rows_digest(session, study)) == (

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from analysis.bundle import Bundle
 from analysis.scoring import score_scales
@@ -69,6 +70,7 @@ def _values(content: dict[str, Any]) -> list[float]:
     ]
 
 
+@pytest.mark.slow
 def test_charts_and_stored_figures_cannot_tell_apart_means_that_print_the_same() -> None:
     bundle = simulate_study(teams=2, members=12, waves=2, seed=11, response_rate=0.95).bundle
     first, _ = release_content(bundle, min_cell=5, draw=True)

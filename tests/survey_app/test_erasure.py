@@ -110,6 +110,7 @@ def _rows_of(app: Flask, member_id: int) -> dict[str, int]:
     return {key: int(value or 0) for key, value in counts.items()}
 
 
+@pytest.mark.slow
 def test_erase_member_removes_every_row_of_theirs_from_every_export_format(
     study: tuple[Flask, ExportSetup], tmp_path: Path
 ) -> None:
@@ -277,6 +278,7 @@ def test_every_export_format_is_checked() -> None:
     assert set(FORMATS) == set(EXPORT_FORMATS)
 
 
+@pytest.mark.slow
 def test_erase_member_on_the_demo_study_leaves_nothing_of_them_in_any_export(
     database_url: str, tmp_path: Path
 ) -> None:

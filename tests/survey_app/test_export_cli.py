@@ -86,6 +86,7 @@ def _events(app: Flask) -> list[AuditEvent]:
         )
 
 
+@pytest.mark.slow
 def test_every_format_is_written_audited_and_free_of_names_and_emails(
     cli_app: tuple[Flask, ExportSetup], tmp_path: Path
 ) -> None:
@@ -114,6 +115,7 @@ def test_every_format_is_written_audited_and_free_of_names_and_emails(
         assert (detail["respondents"], detail["responses"], detail["waves"]) == (10, 29, [1, 2, 3])
 
 
+@pytest.mark.slow
 def test_the_bundle_round_trips_through_read_bundle_and_copkit_analyse(
     cli_app: tuple[Flask, ExportSetup], tmp_path: Path
 ) -> None:
@@ -150,6 +152,7 @@ def test_the_bundle_round_trips_through_read_bundle_and_copkit_analyse(
     assert len(scores) == 29
 
 
+@pytest.mark.slow
 def test_sav_and_dta_hold_the_submitted_values_with_labels(
     cli_app: tuple[Flask, ExportSetup], tmp_path: Path
 ) -> None:

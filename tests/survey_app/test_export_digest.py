@@ -14,6 +14,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -97,6 +98,7 @@ def _digests(session: Session, study: Study, folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_every_format_matches_its_golden_digest(session: Session, tmp_path: Path) -> None:
     restart_ids(session)
     setup = build_export_study(session)
@@ -105,6 +107,7 @@ def test_every_format_matches_its_golden_digest(session: Session, tmp_path: Path
     assert _digests(session, study, tmp_path) == DIGESTS
 
 
+@pytest.mark.slow
 def test_the_digests_see_one_changed_answer(session: Session, tmp_path: Path) -> None:
     setup = build_export_study(session)
     study = session.get(Study, setup.study_id)

@@ -79,6 +79,7 @@ def test_configuration_is_read_when_the_app_is_created(
     assert (first.config["MIN_CELL"], second.config["MIN_CELL"]) == (5, 9)
 
 
+@pytest.mark.slow
 def test_importing_reads_no_configuration(tmp_path: Path) -> None:
     """Importing the package touches neither the environment's database nor the instance folder."""
     instance = tmp_path / "instance"

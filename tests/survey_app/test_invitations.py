@@ -417,6 +417,7 @@ def test_migration_0002_gives_existing_invitations_their_own_salt(empty_app: Fla
     migrate.upgrade(engine)
 
 
+@pytest.mark.slow
 def test_every_message_links_to_withdrawal_and_later_invitations_to_the_team_results(
     mail_app: Flask, smtp: Smtp
 ) -> None:

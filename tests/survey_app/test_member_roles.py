@@ -107,6 +107,7 @@ def test_the_member_page_shows_and_edits_the_role(desk: tuple[Flask, Any, str, i
     assert _roles(app)["ann@example.org"] == "facilitator"
 
 
+@pytest.mark.slow
 def test_the_export_writes_role_only_when_someone_has_one(session: Session) -> None:
     setup = build_export_study(session)
     study = session.get(Study, setup.study_id)

@@ -109,6 +109,7 @@ def _subtractions(pages: list[ManagerPage], wave: int) -> list[float]:
     ]
 
 
+@pytest.mark.slow
 def test_reopen_and_subtract_is_refused_and_a_late_answer_cannot_be_subtracted(
     attack_app: Flask, audience: str
 ) -> None:
@@ -179,6 +180,7 @@ def test_reopen_and_subtract_is_refused_and_a_late_answer_cannot_be_subtracted(
     assert _releases(attack_app, setup) == 2
 
 
+@pytest.mark.slow
 def test_a_profession_correction_does_not_rewrite_past_waves_or_reveal_anyone(
     attack_app: Flask, audience: str
 ) -> None:
@@ -273,6 +275,7 @@ def _erase(app: Flask, setup: TeamStudy, handle: str, route: str) -> None:
     assert done.status_code == 200 and "You have withdrawn" in text_of(done)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", ["cli", "admin page", "withdrawal"])
 def test_an_erasure_withholds_the_figures_that_included_the_person(
     attack_app: Flask, audience: str, route: str
@@ -299,6 +302,7 @@ def test_an_erasure_withholds_the_figures_that_included_the_person(
             assert all(gone not in cell.respondents for cell in release.cells)
 
 
+@pytest.mark.slow
 def test_two_merged_wards_and_a_joiner_cannot_be_subtracted_three_figures_at_a_time(
     attack_app: Flask,
 ) -> None:

@@ -26,6 +26,7 @@ def cli_app(migrated_database_url: str, tmp_path: Path) -> Iterator[Flask]:
     db.dispose(app)
 
 
+@pytest.mark.slow
 def test_report_from_a_study_in_the_database(cli_app: Flask, tmp_path: Path) -> None:
     config = {
         "DATABASE_URL": cli_app.config["DATABASE_URL"],

@@ -89,6 +89,7 @@ def _set_up(config: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_study_set_up_step_by_step_is_stored_audited_and_shown(
     migrated_database_url: str, tmp_path: Path
 ) -> None:
@@ -371,6 +372,7 @@ BAD_REQUESTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), BAD_REQUESTS)
 def test_bad_requests_exit_1_with_a_message_and_store_nothing(
     migrated_database_url: str, tmp_path: Path, args: list[str], message: str

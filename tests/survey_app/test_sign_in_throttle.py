@@ -138,6 +138,7 @@ def test_the_wait_grows_with_the_failures_and_stops_at_the_maximum(throttle_app:
     assert retry is not None and 27 <= int(retry) <= 30  # never more than the maximum
 
 
+@pytest.mark.slow
 def test_a_known_browser_is_held_back_only_by_its_own_failures(throttle_app: Flask) -> None:
     browser = throttle_app.test_client()
     assert attempt(browser, PASSWORD, "192.0.2.1")[0] == 302
@@ -153,6 +154,7 @@ def test_a_known_browser_is_held_back_only_by_its_own_failures(throttle_app: Fla
     assert statuses == [200, 200, 200, 200, 429, 429]  # its own five failures pause it
 
 
+@pytest.mark.slow
 def test_the_browser_cookie_counts_only_for_its_account_and_password(throttle_app: Flask) -> None:
     browser = throttle_app.test_client()
     assert attempt(browser, PASSWORD, "192.0.2.9", email=OTHER)[0] == 302  # known to OTHER only

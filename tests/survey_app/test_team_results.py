@@ -61,6 +61,7 @@ def test_a_member_sees_what_the_manager_sees_and_why_it_matters(results_app: Fla
     assert not PSEUDONYM.search(page)
 
 
+@pytest.mark.slow
 def test_the_results_page_shows_no_free_text_names_or_pseudonyms(results_app: Flask) -> None:
     with results_app.app_context():
         study: DashboardStudy = build_dashboard_study(db.session)

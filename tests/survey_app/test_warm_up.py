@@ -60,6 +60,7 @@ def _scanned_by_the_collector(thing: object) -> bool:
     return any(tracked is thing for tracked in gc.get_objects())
 
 
+@pytest.mark.slow
 def test_the_warm_up_freezes_what_lives_as_long_as_the_process(app: Flask) -> None:
     """What lives as long as the process (the app, its compiled templates) leaves the
     collector's scans; what a request creates afterwards is still scanned and collected."""
