@@ -27,6 +27,9 @@ DRAWS = 50
 # move of coverage.min_response_rate changes which team-waves count
 CRITERIA = {"coverage": {"min_response_rate": 0.7}}
 
+# Its tests share a whole study analysed first (about 2 CPU seconds): not for the fast loop.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def analysed() -> AnalysisResults:

@@ -15,6 +15,9 @@ from analysis.simulate import simulate_study
 
 STORY = "Our huddle changed the discharge letters for every heart failure patient"
 
+# Its tests share a whole study analysed first (about 2 CPU seconds): not for the fast loop.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def v2_results() -> AnalysisResults:

@@ -15,6 +15,9 @@ from reports.blocks import Heading, Paragraph, Section, Table
 from reports.evaluator import SECTION_IDS, evaluator_sections
 from reports.propositions import PROPOSITIONS_TITLE, VALUE_TITLE
 
+# Its tests share a whole study analysed first (about 2 CPU seconds): not for the fast loop.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def v2_sections() -> dict[str, Section]:

@@ -14,6 +14,9 @@ from reports.figures import MODEL
 
 JUMP = 2.0
 
+# Its tests share a whole study analysed first (about 2 CPU seconds): not for the fast loop.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def jumped() -> tuple[SimulatedStudy, AnalysisResults]:
