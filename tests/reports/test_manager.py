@@ -235,6 +235,14 @@ def test_the_brief_speaks_plainly_about_each_team(results: AnalysisResults) -> N
     assert summary["verdict"]["headline"]
 
 
+def test_the_study_wide_effect_counts_its_teams_in_plain_english(results: AnalysisResults) -> None:
+    """A board reads "Across the 2 teams", never "2 team(s)"."""
+    brief = reports.build_manager_brief(results)
+    treated = results.bundle.interventions["team"].nunique()
+    assert f"Across the {treated} teams in the study with an intervention" in brief
+    assert "team(s)" not in brief
+
+
 def test_unknown_team_and_bad_min_cell_are_rejected(results: AnalysisResults) -> None:
     with pytest.raises(ValueError, match="unknown team"):
         reports.manager_summary(results, "No Such Team")
