@@ -792,6 +792,16 @@ def _study_views(
     return out
 
 
+def _study_lead(effects: Sequence[_StudyEffect]) -> str:
+    """How the study-wide estimate's sentence opens: which teams it rests on, counted in words a
+    board reads ("Across the 4 teams ...", "For the one team ...")."""
+    if not effects:
+        return ""
+    teams = effects[0].teams
+    who = "For the one team" if teams == 1 else f"Across the {teams} teams"
+    return f"{who} in the study with an intervention"
+
+
 def _study_method(ddf: str, effects: Sequence[_StudyEffect]) -> str:
     """A footnote to the study-wide estimate: the df method, in words a manager reads, and
     what a singular fit means for the interval."""
@@ -897,6 +907,7 @@ def _uncounted(builder: _Builder, team: str) -> dict[str, Any]:
         "network": None,
         "interventions": [],
         "study_effects": [],
+        "study_effects_lead": "",
         "team_course": "",
         "profession_breakdown": {"shown": False, "rows": [], "note": ""},
         "lines": [line],
@@ -978,6 +989,7 @@ def _assemble(
         "network": network,
         "interventions": interventions,
         "study_effects": _study_views(plan, shown, effects),
+        "study_effects_lead": _study_lead(effects),
         "study_effects_method": _study_method(builder.results.ddf, effects),
         "team_course": _team_course(plan, interventions, effects),
         "profession_breakdown": _breakdown(plan, shown, builder.min_cell),

@@ -109,7 +109,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 AUDIENCES = ("evaluator", "manager")
-SNAPSHOT_FORMAT = 3
+SNAPSHOT_FORMAT = 4
 """The layout of stored content; raising it makes every stored snapshot stale."""
 REPORT_ACTION = "study.report"
 BRIEF_ACTION = "team.brief"

@@ -239,7 +239,11 @@ def test_the_study_wide_effect_counts_its_teams_in_plain_english(results: Analys
     """A board reads "Across the 2 teams", never "2 team(s)"."""
     brief = reports.build_manager_brief(results)
     treated = results.bundle.interventions["team"].nunique()
-    assert f"Across the {treated} teams in the study with an intervention" in brief
+    lead = f"Across the {treated} teams in the study with an intervention"
+    # The manager's team page (survey_app) prints the same summary's lead.
+    team = results.bundle.interventions["team"].iloc[0]
+    assert reports.manager_summary(results, team)["study_effects_lead"] == lead
+    assert f"{lead}, the jump at the first wave after it" in brief
     assert "team(s)" not in brief
 
 
