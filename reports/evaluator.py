@@ -35,6 +35,7 @@ from reports.network_tests import ALPHA, mixing_cells, persistence_blocks
 from reports.propositions import propositions_section, value_creation_section
 from reports.render import (
     fmt_count,
+    fmt_counted,
     fmt_number,
     fmt_p,
     fmt_percent,
@@ -338,12 +339,15 @@ def _measurement(ctx: _Context) -> Section:
             item_rows.append(tuple(cells))
             if flagged_waves:
                 weak_lines.append(
-                    f"{item} ({label}): “{item_text.get(item, '')}” is weak at wave(s) "
-                    f"{', '.join(flagged_waves)}"
+                    f"{item} ({label}): “{item_text.get(item, '')}” is weak at "
+                    f"{'wave' if len(flagged_waves) == 1 else 'waves'} {', '.join(flagged_waves)}"
                 )
     blocks.append(Heading("Item-total statistics"))
     blocks.append(
-        Paragraph("Weak items: " + ("none." if not weak_lines else f"{len(weak_lines)} item(s)."))
+        Paragraph(
+            "Weak items: "
+            + ("none." if not weak_lines else f"{fmt_counted(len(weak_lines), 'item')}.")
+        )
     )
     if weak_lines:
         blocks.append(Bullets(tuple(weak_lines)))
@@ -1047,7 +1051,7 @@ def _comments(ctx: _Context) -> Section:
         )
         for r in _rows(comments.sort_values(["team", "wave", "item"]))
     )
-    table = Table(f"{len(rows)} comment(s)", ("wave", "team", "question", "comment"), rows)
+    table = Table(fmt_counted(len(rows), "comment"), ("wave", "team", "question", "comment"), rows)
     return Section("comments", "Free-text comments", lead, (table,))
 
 
@@ -1295,7 +1299,7 @@ def _limitations(ctx: _Context) -> Section:
     if not network.empty and not bool(network["meaningful"].all()):
         missing = int((~network["meaningful"].astype(bool)).sum())
         lines.append(
-            f"{missing} team-wave(s) had too few answers to the roster question for network "
+            f"{fmt_counted(missing, 'team-wave')} had too few answers to the roster question for network "
             "measures; their sociograms are incomplete."
         )
     return Section(

@@ -54,6 +54,17 @@ def fmt_count(value: Any) -> str:
     return "0" if text == "-0" else text
 
 
+def fmt_counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the number English gives it, never "item(s)".
+
+    Examples
+    --------
+    >>> fmt_counted(1, "item"), fmt_counted(3, "item"), fmt_counted(0, "team-wave")
+    ('1 item', '3 items', '0 team-waves')
+    """
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def fmt_signed(value: Any, digits: int = 2) -> str:
     """A difference with its sign; ``"n/a"`` for None and NaN.
 

@@ -243,3 +243,10 @@ def test_reports_never_imports_the_web_stack() -> None:
         assert not re.search(
             r"^\s*(from|import)\s+(flask|wtforms|sqlalchemy|survey_app)\b", source, re.M
         ), path
+
+
+def test_counts_read_as_english_never_with_a_plural_in_brackets(evaluator_html: str) -> None:
+    """ "3 comments", "1 item", never "3 comment(s)" in a report a board reads."""
+    assert not re.search(r"\w\(s\)", evaluator_html), re.findall(
+        r".{40}\w\(s\).{20}", evaluator_html
+    )
