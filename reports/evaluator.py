@@ -275,6 +275,14 @@ def _study(ctx: _Context) -> Section:
     )
 
 
+def _weak_item_line(
+    item: str, label: str, item_text: Mapping[str, str], waves: Sequence[str]
+) -> str:
+    """One weak item, its wording and the waves at which it is weak, as a sentence."""
+    at = f"{'wave' if len(waves) == 1 else 'waves'} {', '.join(waves)}"
+    return f"{item} ({label}): “{item_text.get(item, '')}” is weak at {at}"
+
+
 def _measurement(ctx: _Context) -> Section:
     rel = ctx.results.reliability
     items = ctx.results.item_total
@@ -338,17 +346,10 @@ def _measurement(ctx: _Context) -> Section:
                 cells.append(Td(fmt_number(r["r_drop"].iloc[0]), "weak" if weak else ""))
             item_rows.append(tuple(cells))
             if flagged_waves:
-                weak_lines.append(
-                    f"{item} ({label}): “{item_text.get(item, '')}” is weak at "
-                    f"{'wave' if len(flagged_waves) == 1 else 'waves'} {', '.join(flagged_waves)}"
-                )
+                weak_lines.append(_weak_item_line(item, label, item_text, flagged_waves))
     blocks.append(Heading("Item-total statistics"))
-    blocks.append(
-        Paragraph(
-            "Weak items: "
-            + ("none." if not weak_lines else f"{fmt_counted(len(weak_lines), 'item')}.")
-        )
-    )
+    weak_count = fmt_counted(len(weak_lines), "item")
+    blocks.append(Paragraph(f"Weak items: {weak_count}." if weak_lines else "Weak items: none."))
     if weak_lines:
         blocks.append(Bullets(tuple(weak_lines)))
     blocks.append(
