@@ -72,7 +72,9 @@ class PowerResult:
         Share of teams (over all studies) whose formation verdict equals the simulated kind;
         NaN when :func:`analysis.formation.assess_formation` is not available or not asked for.
     seconds : float
-        Wall-clock time of the run.
+        Wall-clock time of the run. In a grid (:func:`power_table`), whose replications run as
+        one stream, the time from the previous design's last result (or the start) to this
+        design's last result, so that the rows add up to the whole run.
     """
 
     teams: int
@@ -352,8 +354,12 @@ def power_analysis(
         ddf=ddf,
         verdicts=verdicts,
     )
+    started = time.perf_counter()
     with _workers(jobs, scheduler) as parallel:
-        return _estimate(parallel, design, _replication_seeds(seed, reps), progress)
+        [(outcomes, finished)] = run_replications(
+            parallel, replicate, [design], _replication_seeds(seed, reps), progress
+        )
+    return _summarise(design, outcomes, finished - started)
 
 
 @dataclass(frozen=True)
@@ -533,53 +539,54 @@ def _workers(jobs: int | None, scheduler: str | None) -> Iterator[Parallel]:
 def run_replications(
     parallel: Parallel,
     replicate: Callable[[_Setting, int], _Outcome],
-    setting: _Setting,
+    settings: Sequence[_Setting],
     seeds: Sequence[int],
     progress: Progress | None,
-) -> list[_Outcome]:
-    """``replicate(setting, seed)`` for each seed on ``parallel``'s workers, in seed order.
+) -> list[tuple[list[_Outcome], float]]:
+    """``replicate(setting, seed)`` for every setting and seed on ``parallel``'s workers.
+
+    The replications of all settings go to the workers as one stream, so that no worker
+    idles between one setting's last replications and the next setting's first.
 
     Parameters
     ----------
     parallel : joblib.Parallel
-        The workers (:func:`_workers`), returning results as a generator.
+        The workers (:func:`_workers`), returning results as a generator (in the order given).
     replicate : callable
         A pure, module-level (picklable) function of the setting and a replication's seed.
-    setting : object
-        What every replication shares (a design), sent to the workers.
+    settings : sequence
+        What each block of replications shares (a design), sent to the workers.
     seeds : sequence of int
-        One seed per replication (:func:`_replication_seeds`).
+        One seed per replication (:func:`_replication_seeds`), the same for every setting.
     progress : callable, optional
-        Called as ``progress(done, len(seeds))`` after each replication.
+        Called as ``progress(done, len(settings) * len(seeds))`` after each replication.
 
     Returns
     -------
-    list
-        The replications' results, in the order of ``seeds`` whatever the number of workers.
+    list of (list, float)
+        Per setting, its replications' results in the order of ``seeds`` (whatever the number
+        of workers), and the ``time.perf_counter()`` at which its last result arrived.
     """
     from joblib import delayed
 
     reps = len(seeds)
+    total = len(settings) * reps
+    blocks: list[tuple[list[_Outcome], float]] = []
     outcomes: list[_Outcome] = []
-    for done, outcome in enumerate(
-        parallel(delayed(replicate)(setting, rep_seed) for rep_seed in seeds), start=1
-    ):
+    tasks = (delayed(replicate)(setting, rep_seed) for setting in settings for rep_seed in seeds)
+    for done, outcome in enumerate(parallel(tasks), start=1):
         outcomes.append(outcome)
         if progress is not None:
-            progress(done, reps)
-    return outcomes
+            progress(done, total)
+        if done % reps == 0:
+            blocks.append((outcomes, time.perf_counter()))
+            outcomes = []
+    return blocks
 
 
-def _estimate(
-    parallel: Parallel,
-    design: _Design,
-    seeds: Sequence[int],
-    progress: Progress | None,
-) -> PowerResult:
-    """Run one design's replications on ``parallel`` and summarise them (in seed order)."""
-    started = time.perf_counter()
-    reps = len(seeds)
-    outcomes = run_replications(parallel, replicate, design, seeds, progress)
+def _summarise(design: _Design, outcomes: Sequence[Replication], seconds: float) -> PowerResult:
+    """One design's power from its replications (in seed order)."""
+    reps = len(outcomes)
     fitted = [o for o in outcomes if o.fitted]
     detections = sum(o.detected for o in fitted)
     judged = sum(o.judged for o in outcomes)
@@ -603,7 +610,7 @@ def _estimate(
         mean_estimate=float(np.mean([o.estimate for o in fitted])) if fitted else math.nan,
         coverage=sum(o.covered for o in fitted) / len(fitted) if fitted else math.nan,
         verdict_accuracy=sum(o.correct for o in outcomes) / judged if judged else math.nan,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
     )
 
 
@@ -660,7 +667,6 @@ def power_table(
     {'teams': [4, 12], 'reps': [5, 5]}
     """
     grid = list(product(_as_list(teams), _as_list(members), _as_list(waves), _as_list(effect)))
-    total = len(grid) * reps
     designs = [
         _checked_design(
             teams=int(n_teams),
@@ -679,13 +685,12 @@ def power_table(
         for n_teams, n_members, n_waves, size in grid
     ]
     seeds = _replication_seeds(seed, reps)
+    started = time.perf_counter()
+    with _workers(jobs, scheduler) as parallel:  # one pool, one stream for the whole grid
+        blocks = run_replications(parallel, replicate, designs, seeds, progress)
     rows: list[dict[str, Any]] = []
-    with _workers(jobs, scheduler) as parallel:  # one pool for the whole grid
-        for k, design in enumerate(designs):
-
-            def step(done: int, _reps: int, offset: int = k * reps) -> None:
-                if progress is not None:
-                    progress(offset + done, total)
-
-            rows.append(asdict(_estimate(parallel, design, seeds, step)))
+    for design, (outcomes, finished) in zip(designs, blocks, strict=True):
+        # a design's time: from the previous design's last result (the start) to its own last
+        rows.append(asdict(_summarise(design, outcomes, finished - started)))
+        started = finished
     return pd.DataFrame(rows)

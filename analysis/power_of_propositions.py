@@ -204,7 +204,10 @@ def proposition_power(
     started = time.perf_counter()
     with _workers(jobs, scheduler) as parallel:
         seeds = _replication_seeds(seed, reps)
-        counts = Counter(run_replications(parallel, proposition_verdict, study, seeds, progress))
+        [(verdicts, _finished)] = run_replications(
+            parallel, proposition_verdict, [study], seeds, progress
+        )
+    counts = Counter(verdicts)
     supported = counts["supported"]
     low, high = binomial_interval(supported, reps)
     return PropositionPower(
