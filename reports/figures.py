@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from PIL import Image
 
 __all__ = [
     "PNG_DPI",
@@ -154,9 +156,15 @@ def raster_dpi() -> int | None:
 
 
 def _png_markup(fig: Figure, name: str, alt: str, dpi: int) -> Markup:
-    buffer = io.BytesIO()
+    """``fig`` as an opaque (RGB) PNG ``<img>``: the figures are drawn on white, and a PNG
+    with an alpha channel costs WeasyPrint a second image (the soft mask) per figure."""
     with _style(name):
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="RGB").save(buffer, format="png")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     width, height = fig.get_size_inches()
     return Markup(
@@ -256,11 +264,18 @@ def _grid(
     return fig, flat[:count]
 
 
+MAX_WAVE_TICKS = 6
+"""A panel names at most this many waves on its axis (every other wave of 7-12, and so on):
+a small panel has no room for more labels, and every tick is drawn in every panel."""
+
+
 def _int_waves(ax: Axes, waves: Sequence[int]) -> None:
-    """Whole-number wave ticks and room for half a wave on either side."""
+    """Whole-number wave ticks (at most :data:`MAX_WAVE_TICKS`, from the first wave on) and
+    room for half a wave on either side."""
     if not len(waves):
         return
-    ax.set_xticks([float(w) for w in waves])
+    step = math.ceil(len(waves) / MAX_WAVE_TICKS)
+    ax.set_xticks([float(w) for w in list(waves)[::step]])
     ax.set_xlim(min(waves) - 0.5, max(waves) + 0.5)
 
 

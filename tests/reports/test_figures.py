@@ -6,6 +6,8 @@ import re
 
 import networkx as nx
 import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
 from reports import figures
 
@@ -59,3 +61,20 @@ def test_response_rates_are_vector_cells_with_counts() -> None:
     assert "<image" not in svg  # no embedded bitmap
     for label in ("6/8", "8/8", "2/5"):
         assert label in svg
+
+
+@pytest.mark.parametrize(
+    ("waves", "ticks"),
+    [
+        (range(1, 7), [1, 2, 3, 4, 5, 6]),
+        (range(1, 9), [1, 3, 5, 7]),
+        (range(2, 15), [2, 5, 8, 11, 14]),
+    ],
+)
+def test_a_panel_names_at_most_six_waves(waves: range, ticks: list[int]) -> None:
+    # every tick is drawn in every panel of a 100-team figure: two a wave cost seconds
+    fig = Figure()
+    ax = fig.add_subplot()
+    figures._int_waves(ax, list(waves))
+    assert [int(t) for t in ax.get_xticks()] == ticks
+    assert ax.get_xlim() == (waves[0] - 0.5, waves[-1] + 0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 import struct
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from analysis.pipeline import AnalysisResults
 from reports import figures, write_report
@@ -35,6 +37,16 @@ def test_inside_raster_figures_a_figure_is_a_png_image_with_its_alt_text() -> No
     inches = float(re.search(r"width:([\d.]+)in", markup).group(1))
     width, _ = _png_size(markup)
     assert alt and abs(width - inches * figures.PNG_DPI) <= 1
+
+
+def test_a_printed_figure_is_an_opaque_png_on_white() -> None:
+    # RGB, not RGBA: an alpha channel made WeasyPrint embed a second image (a soft mask)
+    with figures.raster_figures(100):
+        markup = str(figures.response_rate_figure(RATES))
+    data = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', markup).group(1))
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "RGB"
+    assert image.getpixel((0, 0)) == (255, 255, 255)
 
 
 def test_outside_and_in_other_threads_figures_stay_svg() -> None:
