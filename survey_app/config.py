@@ -62,6 +62,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "DASHBOARD_WAIT_SECONDS": 20,  # a request waits this long for another's first computation
         "DASHBOARD_LEASE_SECONDS": 600,  # after this long a dashboard computation is presumed dead
         "DASHBOARD_RETRY_AFTER_SECONDS": 5,  # the "being prepared" page reloads after this
+        "DASHBOARD_PDF": True,  # keep the evaluator report's PDF ready with its dashboard
         "DASHBOARD_BACKGROUND": True,  # pages compute dashboards in the background, never waiting
         "CONTENT_SECURITY_POLICY": (
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "

@@ -144,6 +144,10 @@ class DashboardSettings:
         ``DASHBOARD_BACKGROUND``: a page whose dashboard must be computed starts the
         computation in the background (when the caller gives a runner) and shows the previous
         dashboard, or "being prepared", at once, instead of computing during the request.
+    pdf : bool
+        ``DASHBOARD_PDF``: an evaluator dashboard computed outside a request (in the
+        background, or when a wave closes) also renders its report as PDF and keeps it, so
+        that the first download does not wait for it.
     """
 
     min_cell: int = DEFAULT_MIN_CELL
@@ -152,6 +156,7 @@ class DashboardSettings:
     lease_seconds: float = DEFAULTS["DASHBOARD_LEASE_SECONDS"]
     poll_seconds: float = 0.25
     background: bool = False
+    pdf: bool = DEFAULTS["DASHBOARD_PDF"]
 
     def __post_init__(self) -> None:
         if isinstance(self.min_cell, bool) or not isinstance(self.min_cell, int):
@@ -171,6 +176,7 @@ def settings_from_config(config: Mapping[str, Any]) -> DashboardSettings:
         wait_seconds=float(setting(config, "DASHBOARD_WAIT_SECONDS")),
         lease_seconds=float(setting(config, "DASHBOARD_LEASE_SECONDS")),
         background=bool(setting(config, "DASHBOARD_BACKGROUND")),
+        pdf=bool(setting(config, "DASHBOARD_PDF")),
     )
 
 
@@ -772,8 +778,52 @@ def _background_job(
             )
             session.rollback()
             _release(session, row_id, token)
+            return
+        if audience == "evaluator" and settings.pdf:
+            _keep_report_pdf_logged(session, study_id)
 
     return job
+
+
+def _keep_report_pdf(session: Session, study_id: int) -> bytes | None:
+    """The evaluator report of the study's stored dashboard as PDF: the one kept with the
+    snapshot, or rendered now and kept with it (unless its data changed meanwhile); None
+    while the snapshot has no report."""
+    row = session.execute(
+        select(
+            DashboardSnapshot.id,
+            DashboardSnapshot.fingerprint,
+            DashboardSnapshot.report_html,
+            DashboardSnapshot.report_pdf,
+        ).where(DashboardSnapshot.study_id == study_id, DashboardSnapshot.audience == "evaluator")
+    ).one_or_none()
+    end_read(session)
+    if row is None or row.report_html is None:
+        return None
+    if row.report_pdf is not None:
+        return bytes(row.report_pdf)
+    data = html_to_pdf(row.report_html)
+    with write_transaction(session):
+        session.execute(
+            update(DashboardSnapshot)
+            .where(
+                DashboardSnapshot.id == row.id,
+                DashboardSnapshot.fingerprint == row.fingerprint,
+            )
+            .values(report_pdf=data)
+            .execution_options(synchronize_session=False)
+        )
+    return data
+
+
+def _keep_report_pdf_logged(session: Session, study_id: int) -> None:
+    """:func:`_keep_report_pdf` outside a request: a failure is logged (the download renders
+    the PDF then), never raised."""
+    try:
+        _keep_report_pdf(session, study_id)
+    except Exception:
+        logger.exception("report PDF of study %s was not prepared", study_id)
+        session.rollback()
 
 
 def evaluator_snapshot(
@@ -841,6 +891,8 @@ def prepare_dashboards(
             seconds[audience] = float("nan")
         else:
             seconds[audience] = snapshot.compute_seconds if snapshot.computed_now else 0.0
+    if settings.pdf:
+        _keep_report_pdf_logged(session, study.id)
     return seconds
 
 
@@ -1028,8 +1080,9 @@ def report_file(
 ) -> ReportFile:
     """The full evaluator report as HTML or PDF, audited as ``study.report`` (committed).
 
-    The report is the one the dashboard shows (recomputed first if the data changed); the
-    PDF is rendered on the first request for a snapshot and kept with it.
+    The report is the one the dashboard shows (recomputed first if the data changed); its
+    PDF is the one kept with the snapshot (rendered when the dashboard was computed outside
+    a request, see ``DashboardSettings.pdf``), or rendered now and kept.
 
     Raises
     ------
@@ -1045,33 +1098,18 @@ def report_file(
         raise DashboardError("The report is being prepared. Try again in a minute.")
     if snapshot.error is not None:
         raise DashboardError(f"The report cannot be made yet: {snapshot.error}")
-    row = session.execute(
-        select(
-            DashboardSnapshot.id, DashboardSnapshot.fingerprint, DashboardSnapshot.report_html
-        ).where(DashboardSnapshot.study_id == study_id, DashboardSnapshot.audience == "evaluator")
-    ).one()
-    end_read(session)
-    if row.report_html is None:
-        raise DashboardError("The report is being prepared. Try again in a minute.")
     if fmt == "html":
-        data = row.report_html.encode("utf-8")
-    else:
-        stored = session.scalar(
-            select(DashboardSnapshot.report_pdf).where(DashboardSnapshot.id == row.id)
+        html = session.scalar(
+            select(DashboardSnapshot.report_html).where(
+                DashboardSnapshot.study_id == study_id, DashboardSnapshot.audience == "evaluator"
+            )
         )
         end_read(session)
-        data = stored if stored is not None else html_to_pdf(row.report_html)
-        if stored is None:
-            with write_transaction(session):
-                session.execute(
-                    update(DashboardSnapshot)
-                    .where(
-                        DashboardSnapshot.id == row.id,
-                        DashboardSnapshot.fingerprint == row.fingerprint,
-                    )
-                    .values(report_pdf=data)
-                    .execution_options(synchronize_session=False)
-                )
+        data = None if html is None else html.encode("utf-8")
+    else:
+        data = _keep_report_pdf(session, study_id)
+    if data is None:
+        raise DashboardError("The report is being prepared. Try again in a minute.")
     with write_transaction(session):
         record_action(
             session,

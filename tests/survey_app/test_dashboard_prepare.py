@@ -17,6 +17,7 @@ from survey_app.services import dashboard as service
 from survey_app.services import dashboard_content
 from tests.survey_app.conftest import make_test_app
 from tests.survey_app.dashboard_support import STUDY_NAME, build_dashboard_study
+from tests.survey_app.staff_support import add_user, post, sign_in
 
 FAST = {"DASHBOARD_FIGURES": False, "DASHBOARD_WAIT_SECONDS": 0}
 
@@ -96,3 +97,41 @@ def test_prepare_dashboards_leaves_up_to_date_dashboards_alone(
     assert set(first) == {"evaluator", "manager"} and all(s > 0 for s in first.values())
     assert again == {"evaluator": 0.0, "manager": 0.0}
     assert len(analyses) == computed
+
+
+@pytest.mark.slow
+def test_close_wave_keeps_the_report_pdf_ready_for_its_first_download(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {**config, "DASHBOARD_PDF": True}
+    folder = Path(config["INSTANCE_PATH"]).parent
+    pdf_app = make_test_app(config["DATABASE_URL"], folder, **FAST, DASHBOARD_PDF=True)
+    rendered: list[int] = []
+    real = service.html_to_pdf
+
+    def counted(html: str) -> bytes:
+        rendered.append(1)
+        return real(html)
+
+    monkeypatch.setattr(service, "html_to_pdf", counted)
+    try:
+        with pdf_app.app_context():
+            setup = build_dashboard_study(db.session)  # wave 3 open
+            study = db.session.get(Study, setup.study_id)
+            add_user(db.session, "evaluator@example.org", "evaluator", study=study)
+            db.session.commit()
+        result = CliRunner().invoke(
+            main, ["close-wave", "--study", STUDY_NAME, "--wave", "3"], obj=config
+        )
+        assert result.exit_code == 0, result.output
+        assert rendered == [1]  # rendered once, with the dashboard
+        client = pdf_app.test_client()
+        token = sign_in(client, "evaluator@example.org")
+        path = f"/dashboard/study/{setup.study_id}/report"
+        first = post(client, path, token, {"report_format": "pdf"})
+        second = post(client, path, token, {"report_format": "pdf"})
+    finally:
+        db.dispose(pdf_app)
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    assert first.data.startswith(b"%PDF") and second.data == first.data
+    assert rendered == [1]  # the downloads were served what close-wave kept
