@@ -523,12 +523,44 @@ def invariance_table(
     """
     rows: list[dict[str, object]] = []
     for scale, columns in scales.items():
-        for comparison, group in (("waves", "wave"), ("professions", "profession")):
-            rows.extend(
-                _group_comparison(items, scale, list(columns), comparison, group, min_group_size)
-            )
-    rows.extend(_identity_comparison(items, scales, targets, min_group_size))
-    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+        rows.extend(scale_invariance_rows(items, scale, columns, min_group_size=min_group_size))
+    rows.extend(
+        identity_invariance_rows(items, scales, min_group_size=min_group_size, targets=targets)
+    )
+    return invariance_frame(rows)
+
+
+def scale_invariance_rows(
+    items: pd.DataFrame,
+    scale: str,
+    columns: Sequence[str],
+    *,
+    min_group_size: int = MIN_GROUP_SIZE,
+) -> list[dict[str, object]]:
+    """The rows of :func:`invariance_table` comparing one scale across waves and professions
+    (one computation of its own, so that the scales can be fitted side by side)."""
+    rows: list[dict[str, object]] = []
+    for comparison, group in (("waves", "wave"), ("professions", "profession")):
+        rows.extend(
+            _group_comparison(items, scale, list(columns), comparison, group, min_group_size)
+        )
+    return rows
+
+
+def identity_invariance_rows(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    *,
+    min_group_size: int = MIN_GROUP_SIZE,
+    targets: Sequence[str] = IDENTITY_TARGETS,
+) -> list[dict[str, object]]:
+    """The rows of :func:`invariance_table` comparing the identity scales across targets."""
+    return _identity_comparison(items, scales, targets, min_group_size)
+
+
+def invariance_frame(rows: Sequence[dict[str, object]]) -> pd.DataFrame:
+    """:func:`invariance_table`'s table from its rows (in order)."""
+    return pd.DataFrame(list(rows), columns=list(TABLE_COLUMNS))
 
 
 def _group_comparison(

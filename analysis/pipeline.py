@@ -33,7 +33,7 @@ from analysis.formation import (
 from analysis.growth import fit_growth_simplified
 from analysis.identity import identity_table, identity_trajectories
 from analysis.interventions import code_interventions, intervention_models
-from analysis.invariance import invariance_table
+from analysis.invariance import identity_invariance_rows, invariance_frame, scale_invariance_rows
 from analysis.multiplicity import adjust_claims, adjustment_label, check_adjustment
 from analysis.network import mask_uncovered, network_table
 from analysis.network_inference import (
@@ -377,7 +377,10 @@ def analyse_bundle(
     # than the products they share), and the workers are processes. Forked workers inherit it.
     with threadpool_limits(limits=1, user_api="blas"), SideBySide(jobs) as workers:
         # The model fits, longest first, go to the workers; this process does the rest.
-        invariance_part = workers.submit(invariance_table, items, by_scale)
+        invariance_parts = [
+            workers.submit(scale_invariance_rows, items, s, by_scale[s]) for s in scale_ids
+        ]
+        invariance_parts.append(workers.submit(identity_invariance_rows, items, by_scale))
         growth_parts = [workers.submit(_growth_rows, scores, s, ddf) for s in scale_ids]
         intervention_parts = (
             []
@@ -422,6 +425,7 @@ def analyse_bundle(
         value_creation = value_creation_table(
             items, reached=float(resolved["propositions"]["value_reached"])
         )
+        workers.take_back_unstarted()  # this process's share is done: work, don't wait
         step("identity")
         identity, identity_paths = identity_part.result()
         step("reliability")
@@ -431,7 +435,7 @@ def analyse_bundle(
         step("growth")
         growth, trajectories = _growth_tables(growth_parts)
         step("invariance")
-        invariance = invariance_part.result()
+        invariance = invariance_frame([row for rows in _results(invariance_parts) for row in rows])
     trajectories = adjust_claims(trajectories, "slope_p", adjust)
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))

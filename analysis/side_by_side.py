@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Pending", "SideBySide", "all_cores", "check_jobs"]
+__all__ = ["Pending", "SideBySide", "all_cores", "check_jobs", "idle_cores"]
 
 T = TypeVar("T")
 
@@ -19,6 +20,20 @@ def all_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def idle_cores() -> int:
+    """The cores this process may run on that other programs leave idle: :func:`all_cores`
+    less the one-minute load average (rounded), at least 1.
+
+    A command line's default number of processes: on a machine whose cores are busy, more
+    processes gain no time (they share the same cores) and each holds its own memory.
+    """
+    try:
+        busy = round(os.getloadavg()[0])
+    except OSError:  # no load average on this system
+        busy = 0
+    return max(1, all_cores() - busy)
 
 
 def check_jobs(jobs: int | None) -> int:
@@ -48,13 +63,21 @@ class Pending(Generic[T]):
     ) -> None:
         self._call = (function, args, kwargs)
         self._future = future
+        self._value: tuple[T] | None = None
+
+    def take_back(self) -> None:
+        """Compute the value here, now, if no worker has started it."""
+        if self._value is None and (self._future is None or self._future.cancel()):
+            self.result()
 
     def result(self) -> T:
         """The value (computed here if no worker has started it)."""
-        if self._future is not None and not self._future.cancel():
-            return self._future.result()
-        function, args, kwargs = self._call
-        return function(*args, **kwargs)
+        if self._value is None:
+            if self._future is not None and not self._future.cancel():
+                return self._future.result()
+            function, args, kwargs = self._call
+            self._value = (function(*args, **kwargs),)
+        return self._value[0]
 
 
 class SideBySide:
@@ -89,9 +112,15 @@ class SideBySide:
     def __init__(self, jobs: int) -> None:
         self.jobs = check_jobs(jobs)
         self._pool: Executor | None = None
+        self._submitted: list[Pending[Any]] = []
 
     def __enter__(self) -> SideBySide:
         if self.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # What the workers inherit stays out of the garbage collector until the end
+            # (gc.freeze): a collection in a worker would write to every inherited object
+            # and so copy this process's whole heap, page by page, into the worker.
+            gc.collect()
+            gc.freeze()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs - 1, mp_context=multiprocessing.get_context("fork")
             )
@@ -106,8 +135,21 @@ class SideBySide:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=error is not None)
             self._pool = None
+            gc.unfreeze()
 
     def submit(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Pending[T]:
         """Queue ``function(*args, **kwargs)`` for the workers (see :class:`Pending`)."""
         future = None if self._pool is None else self._pool.submit(function, *args, **kwargs)
-        return Pending(function, args, kwargs, future)
+        pending = Pending(function, args, kwargs, future)
+        self._submitted.append(pending)
+        return pending
+
+    def take_back_unstarted(self) -> None:
+        """Compute here, last submitted first, every computation no worker has started.
+
+        Call it when this process has done its own share: it then works through the queue
+        from its end while the workers finish what they started, instead of waiting for the
+        first result it asks for while later computations still wait in the queue.
+        """
+        for pending in reversed(self._submitted):
+            pending.take_back()

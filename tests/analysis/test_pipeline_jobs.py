@@ -4,6 +4,7 @@ uses the workers."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis.pipeline import analyse_bundle, write_results
-from analysis.side_by_side import SideBySide, all_cores, check_jobs
+from analysis.side_by_side import SideBySide, all_cores, check_jobs, idle_cores
 from analysis.simulate import simulate_study
 
 DRAWS = 50
@@ -80,3 +81,29 @@ def test_jobs_must_be_a_whole_number_of_at_least_one(jobs: object) -> None:
 
 def test_no_number_means_every_core() -> None:
     assert check_jobs(None) == all_cores() >= 1
+
+
+def test_taking_back_the_queue_computes_here_what_no_worker_started() -> None:
+    with SideBySide(2) as workers:
+        parts = [workers.submit(_pid_after, 1.0 if k == 0 else 0.0, k) for k in range(8)]
+        time.sleep(0.3)  # the worker is inside the first computation
+        workers.take_back_unstarted()
+        results = [part.result() for part in parts]
+    assert [value for _pid, value in results] == [k * k for k in range(8)]
+    assert results[0][0] != os.getpid()  # started by the worker, left to it
+    assert results[-1][0] == os.getpid()  # still queued: computed here, not waited for
+
+
+def test_the_collector_is_left_as_it_was() -> None:
+    # what the workers inherit is frozen out of the garbage collector while they run
+    with SideBySide(2) as workers:
+        assert gc.get_freeze_count() > 0
+        workers.submit(_pid_after, 0.0, 1).result()
+    assert gc.get_freeze_count() == 0
+
+
+def test_idle_cores_leave_out_the_busy_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert idle_cores() == all_cores()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1000.0, 0.0, 0.0))
+    assert idle_cores() == 1
