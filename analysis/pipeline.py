@@ -59,8 +59,8 @@ STEPS = (
     "agreement",
     "network",
     "formation",
-    "identity",
     "reliability",
+    "identity",
     "interventions",
     "growth",
     "invariance",
@@ -390,7 +390,6 @@ def analyse_bundle(
                 for s in scale_ids
             ]
         )
-        reliability_part = workers.submit(_reliability_tables, items, by_scale)
         identity_part = workers.submit(_identity_tables, scores, ddf)
         means = team_means(scores, list(by_scale))
         step("agreement")
@@ -425,11 +424,13 @@ def analyse_bundle(
         value_creation = value_creation_table(
             items, reached=float(resolved["propositions"]["value_reached"])
         )
+        step("reliability")
+        # here, not in a worker: alpha comes from pingouin, whose import (matplotlib with it)
+        # would otherwise be each worker's own memory
+        reliability, item_total = _reliability_tables(items, by_scale)
         workers.take_back_unstarted()  # this process's share is done: work, don't wait
         step("identity")
         identity, identity_paths = identity_part.result()
-        step("reliability")
-        reliability, item_total = reliability_part.result()
         step("interventions")
         interventions, intervention_lines = _intervention_tables(intervention_parts)
         step("growth")

@@ -14,6 +14,7 @@ IMPORT_NAMES = {
     "flask-wtf": "flask_wtf",
     "flask-login": "flask_login",
     "pyyaml": "yaml",
+    "pillow": "PIL",
 }
 #: Dependencies the code loads by another route than an import statement, and where.
 LOADED_OTHERWISE = {

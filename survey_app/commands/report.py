@@ -10,6 +10,7 @@ from flask import Flask
 
 from analysis.bundle import Bundle, BundleError, read_bundle
 from analysis.pipeline import analyse_bundle
+from analysis.side_by_side import idle_cores
 from reports import write_report
 from reports.pdf import html_to_pdf
 from survey_app.commands.analysis_options import adjust_option, ddf_option, jobs_option
@@ -146,8 +147,10 @@ def _refuse_analysis_options(ctx: click.Context) -> None:
     help="Also analyse waves still open (their figures will change); every page then says so.",
 )
 @jobs_option(
-    "Evaluator report: processes drawing its figures at once (each holds its figures' "
-    "memory); the report is the same whatever the number."
+    "Evaluator report: processes analysing and drawing its figures at once (each holds its "
+    "own memory; 1: the least memory); the report is the same whatever the number.  "
+    "[default: the idle cores, at least 1]",
+    default=None,
 )
 @ddf_option(
     "as copkit analyse, the report names the method beside every interval and p it takes from them"
@@ -164,7 +167,7 @@ def report(
     criteria: Path | None,
     adjust: str,
     include_open_waves: bool,
-    jobs: int,
+    jobs: int | None,
     ddf: str,
 ) -> None:
     """Write the evaluator report or a manager brief as self-contained HTML or PDF.
@@ -202,6 +205,7 @@ def report(
             f"unknown team(s) {', '.join(unknown)} (teams: {', '.join(bundle.teams)})",
             param_hint="--team",
         )
+    jobs = idle_cores() if jobs is None else jobs
     try:
         results = analyse_bundle(
             bundle,
@@ -210,6 +214,7 @@ def report(
             adjust=adjust,
             ddf=ddf,
             progress=step_printer("analyse"),
+            jobs=jobs,
         )
     except ValueError as exc:
         raise click.ClickException(f"{criteria}: {exc}" if criteria else str(exc)) from exc

@@ -122,3 +122,18 @@ def test_ddf_chooses_the_method_the_report_names(simulated_bundle: Path, tmp_pat
     assert "lmerTest" not in text.split('id="methods"')[0]  # Satterthwaite named nowhere before
     bad = run("report", str(simulated_bundle), "--ddf", "exact", "--out", str(page))
     assert bad.returncode == 2 and "--ddf" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_report_is_the_same_whatever_the_number_of_processes(
+    simulated_bundle: Path, tmp_path: Path
+) -> None:
+    # --jobs shares out the analysis's model fits and the figures; the default is the idle cores
+    texts = []
+    for jobs in ("1", "2"):
+        page = tmp_path / f"report-{jobs}.html"
+        done = run("report", str(simulated_bundle), "--out", str(page), "--jobs", jobs)
+        assert done.returncode == 0, done.stderr
+        texts.append(re.sub(r"generated [^·<]*UTC", "", page.read_text(encoding="utf-8")))
+    assert texts[0] == texts[1]
+    assert "<svg" in texts[0]
