@@ -517,7 +517,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "default $BENCH_BASELINE or ../copkit-baseline",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each quick benchmark")
-    parser.add_argument("--power-reps", type=int, default=10, help="replications per design")
+    parser.add_argument("--power-reps", type=int, default=60, help="replications per design")
     parser.add_argument(
         "--only",
         default=",".join(BENCHMARKS),
