@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -22,18 +23,33 @@ def all_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+LOADAVG = Path("/proc/loadavg")
+"""Linux's load figures; its fourth field counts the processes running or ready to run now."""
+
+
+def _running_elsewhere() -> int:
+    """Processes other than this one running or ready to run now (``/proc/loadavg``), or,
+    where that file does not exist, the one-minute load average."""
+    try:
+        return max(0, int(LOADAVG.read_text(encoding="ascii").split()[3].split("/")[0]) - 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return round(os.getloadavg()[0])
+    except OSError:  # no load average on this system
+        return 0
+
+
 def idle_cores() -> int:
-    """The cores this process may run on that other programs leave idle: :func:`all_cores`
-    less the one-minute load average (rounded), at least 1.
+    """The cores this process may run on that other programs leave idle now: :func:`all_cores`
+    less the other processes running or ready to run, at least 1.
 
     A command line's default number of processes: on a machine whose cores are busy, more
-    processes gain no time (they share the same cores) and each holds its own memory.
+    processes gain no time (they share the same cores) and each holds its own memory. The
+    count is of this moment, not the load average, which still counts a command that ended
+    seconds ago (a report run just after an analysis would otherwise get one process).
     """
-    try:
-        busy = round(os.getloadavg()[0])
-    except OSError:  # no load average on this system
-        busy = 0
-    return max(1, all_cores() - busy)
+    return max(1, all_cores() - _running_elsewhere())
 
 
 def check_jobs(jobs: int | None) -> int:

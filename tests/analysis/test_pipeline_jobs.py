@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import side_by_side
 from analysis.pipeline import analyse_bundle, write_results
 from analysis.side_by_side import SideBySide, all_cores, check_jobs, idle_cores
 from analysis.simulate import simulate_study
@@ -102,8 +103,15 @@ def test_the_collector_is_left_as_it_was() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_idle_cores_leave_out_the_busy_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+def test_idle_cores_leave_out_the_busy_ones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    loadavg = tmp_path / "loadavg"
+    monkeypatch.setattr(side_by_side, "LOADAVG", loadavg)
+    loadavg.write_text("1.90 1.20 0.80 1/180 4242\n")  # this process alone runs now
     assert idle_cores() == all_cores()
+    loadavg.write_text("0.10 0.20 0.80 1000/1200 4242\n")
+    assert idle_cores() == 1
+    loadavg.unlink()  # elsewhere: the one-minute load average
     monkeypatch.setattr(os, "getloadavg", lambda: (1000.0, 0.0, 0.0))
     assert idle_cores() == 1
