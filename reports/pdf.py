@@ -6,6 +6,7 @@ import base64
 import html as html_escape
 import logging
 import re
+import threading
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +91,12 @@ accessible documents); the document language comes from ``<html lang>``, the tit
 ``<title>``, and figures carry their alternative text (``aria-label``)."""
 
 
+_RENDERING = threading.Lock()
+"""One rendering at a time in a process: the app renders a report's PDF in a background
+thread while a request may render a brief, WeasyPrint does not say it is thread-safe, and the
+level of its logger, lowered while it renders, is process-wide."""
+
+
 def html_to_pdf(html: str, *, progress: Progress | None = None) -> bytes:
     """Render self-contained report HTML to a tagged (PDF/UA-1) PDF with WeasyPrint.
 
@@ -100,7 +107,8 @@ def html_to_pdf(html: str, *, progress: Progress | None = None) -> bytes:
     are handed to WeasyPrint as images (:func:`figures_as_images`), their accessible name as
     alternative text. WeasyPrint's own log messages about CSS it ignores are silenced below
     errors. ``progress(step, done, total)`` is called before laying out the pages and before
-    writing them (with the page count), the two slow steps.
+    writing them (with the page count), the two slow steps. Renderings in other threads of
+    the process wait for one another.
 
     Raises
     ------
@@ -111,6 +119,12 @@ def html_to_pdf(html: str, *, progress: Progress | None = None) -> bytes:
     from weasyprint import urls
 
     fatal = getattr(urls, "FatalURLFetchingError", ExternalResourceError)
+    with _RENDERING:
+        return _render(weasyprint, html, fatal, progress)
+
+
+def _render(weasyprint: Any, html: str, fatal: Any, progress: Progress | None) -> bytes:
+    """WeasyPrint's PDF of ``html`` (see :func:`html_to_pdf`; the caller holds ``_RENDERING``)."""
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.ERROR)

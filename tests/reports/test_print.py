@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,19 @@ def test_a_profession_has_one_colour_and_nothing_else_uses_it(
             assert used & palette == {c.lower() for c in mapping.values()}
         else:
             assert not used & palette, (label, used & palette)
+
+
+def test_renderings_in_two_threads_take_turns() -> None:
+    # the app renders a report's PDF in a background thread while a request may render a
+    # brief: one waits for the other, and both PDFs come out whole
+    from reports import pdf
+
+    html = '<html lang="en"><head><title>t</title></head><body><p>a</p></body></html>'
+    done: list[bytes] = []
+    with pdf._RENDERING:  # another rendering is under way
+        waiting = threading.Thread(target=lambda: done.append(html_to_pdf(html)))
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive() and not done
+    waiting.join(timeout=60)
+    assert len(done) == 1 and done[0].startswith(b"%PDF")
