@@ -425,8 +425,7 @@ def analyse_bundle(
             items, reached=float(resolved["propositions"]["value_reached"])
         )
         step("reliability")
-        # here, not in a worker: alpha comes from pingouin, whose import (matplotlib with it)
-        # would otherwise be each worker's own memory
+        # here, in this process, whose share is the shorter one while the workers fit models
         reliability, item_total = _reliability_tables(items, by_scale)
         workers.take_back_unstarted()  # this process's share is done: work, don't wait
         step("identity")
