@@ -25,6 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from reports.panel_svg import LegendEntry, Panel, PanelFigure
+
 __all__ = [
     "PNG_DPI",
     "PROFESSION_PALETTE",
@@ -93,6 +95,7 @@ SERIES: tuple[tuple[str, str, Any], ...] = (
 MODEL = "#5B6472"
 REFERENCE = "#8D96A3"
 UNCOUNTED = "#A7AFBA"
+NULL_BAND = "#E4E7EB"
 PALETTE = PROFESSION_PALETTE  # kept for callers that ask for "the palette"
 # rcParams are process-wide; figures are drawn one at a time so settings never leak across threads.
 _LOCK = threading.RLock()
@@ -205,6 +208,13 @@ def svg_markup(fig: Figure, name: str, alt: str) -> Markup:
     return Markup(text.strip())
 
 
+def _panel_markup(figure: PanelFigure, name: str, alt: str) -> Markup:
+    """A :class:`~reports.panel_svg.PanelFigure` as inline SVG, or, inside
+    :func:`raster_figures`, as an image of the same SVG (vectors in the PDF, and one image
+    for WeasyPrint to place instead of an element tree to lay out)."""
+    return figure.markup(name, alt, image=_RASTER_DPI.get() is not None)
+
+
 SERIES_MORE: tuple[tuple[str, str, Any], ...] = (
     *SERIES,
     (INK, "D", "-."),
@@ -274,9 +284,9 @@ def _int_waves(ax: Axes, waves: Sequence[int]) -> None:
     room for half a wave on either side."""
     if not len(waves):
         return
-    step = math.ceil(len(waves) / MAX_WAVE_TICKS)
-    ax.set_xticks([float(w) for w in list(waves)[::step]])
-    ax.set_xlim(min(waves) - 0.5, max(waves) + 0.5)
+    limits, ticks = _wave_axis(waves)
+    ax.set_xticks(ticks)
+    ax.set_xlim(*limits)
 
 
 def _axis_titles(ax: Axes, y: str, x: str = "wave") -> None:
@@ -314,7 +324,15 @@ def _mark_interventions(ax: Axes, marks: Sequence[tuple[int, str]]) -> None:
         ax.axvline(wave - 0.5, color=INK, linestyle="--", linewidth=1)
 
 
-def _fitted_line(ax: Axes, line: pd.DataFrame) -> None:
+def _wave_axis(waves: Sequence[int]) -> tuple[tuple[float, float], list[float]]:
+    """A wave axis's limits (half a wave either side) and its ticks (as :func:`_int_waves`)."""
+    if not len(waves):
+        return (0.5, 1.5), []
+    step = math.ceil(len(waves) / MAX_WAVE_TICKS)
+    return (min(waves) - 0.5, max(waves) + 0.5), [float(w) for w in list(waves)[::step]]
+
+
+def _fitted_line(panel: Panel, line: pd.DataFrame) -> None:
     """A team's fitted line through the waves, broken at its intervention.
 
     With ``post`` and ``slope`` columns (a discontinuous growth model) the line before the
@@ -323,7 +341,7 @@ def _fitted_line(ax: Axes, line: pd.DataFrame) -> None:
     estimates shows as a step there rather than as a steeper stretch.
     """
     if "post" not in line or line["post"].nunique() < 2:
-        ax.plot(line["wave"], line["fitted"], color=MODEL, linewidth=1.2)
+        panel.line(line["wave"].to_numpy(float), line["fitted"].to_numpy(float), MODEL, width=1.2)
         return
     before = line[line["post"] == 0]
     after = line[line["post"] == 1]
@@ -336,11 +354,11 @@ def _fitted_line(ax: Axes, line: pd.DataFrame) -> None:
             y_cut = y[edge] + float(part["slope"].iloc[edge]) * (cut - x[edge])
             x = np.append(x, cut) if end else np.insert(x, 0, cut)
             y = np.append(y, y_cut) if end else np.insert(y, 0, y_cut)
-        ax.plot(x, y, color=MODEL, linewidth=1.2)
+        panel.line(x, y, MODEL, width=1.2)
 
 
 def _points(
-    ax: Axes,
+    panel: Panel,
     rows: pd.DataFrame,
     team: str,
     uncounted: set[tuple[str, int]],
@@ -355,43 +373,29 @@ def _points(
     counted = np.array([(team, int(w)) not in uncounted for w in waves], dtype=bool)
     x = waves.astype(float) + offset
     y = rows["mean" if "mean" in rows else "value"].to_numpy(dtype=float)
-    ax.plot(x, np.where(counted, y, np.nan), color=colour, linestyle=line, linewidth=1)
+    if line not in ("none", "", None):
+        panel.line(x, np.where(counted, y, np.nan), colour, width=1.0, style=line)
     if interval and "ci_low" in rows:
-        low = rows["ci_low"].to_numpy(dtype=float)
-        high = rows["ci_high"].to_numpy(dtype=float)
-        ax.errorbar(
+        panel.intervals(
             x[counted],
-            y[counted],
-            yerr=[y[counted] - low[counted], high[counted] - y[counted]],
-            fmt=marker,
-            color=colour,
-            markersize=4,
-            capsize=2,
-            linewidth=1,
+            rows["ci_low"].to_numpy(dtype=float)[counted],
+            rows["ci_high"].to_numpy(dtype=float)[counted],
+            colour,
         )
-    else:
-        ax.plot(x[counted], y[counted], marker, color=colour, markersize=4, linestyle="")
-    ax.plot(
-        x[~counted],
-        y[~counted],
-        marker,
-        color=UNCOUNTED,
-        markerfacecolor="white",
-        markersize=4,
-        linestyle="",
-    )
+    panel.markers(x[counted], y[counted], marker, colour)
+    panel.markers(x[~counted], y[~counted], marker, UNCOUNTED, face="#ffffff")
 
 
-def _uncounted_handle() -> Line2D:
-    return Line2D(
-        [],
-        [],
-        marker="o",
-        linestyle="",
-        color=UNCOUNTED,
-        markerfacecolor="white",
-        label="not counted (too few answered)",
-    )
+def _mark_panel(panel: Panel, marks: Sequence[tuple[int, str]]) -> None:
+    for wave, _kind in marks:
+        panel.vline(wave - 0.5, INK, style="--")
+
+
+UNCOUNTED_KEY = LegendEntry(
+    "not counted (too few answered)", UNCOUNTED, marker="o", line="none", face="#ffffff"
+)
+"""The legend's key for a hollow grey point: a team-wave that counts toward nothing."""
+INTERVENTION_KEY = LegendEntry("intervention began", INK, line="--")
 
 
 def response_rate_figure(
@@ -528,35 +532,42 @@ def trajectory_figure(
     uncounted : set of (team, wave)
         Team-waves that do not count: hollow grey points without an interval.
     """
-    with _style(name):
-        teams = sorted(means["team"].unique())
-        waves = sorted(int(w) for w in means["wave"].unique())
-        marks = interventions or {}
-        titles = [_panel_title(t, marks.get(t, ())) for t in teams]
-        fig, axes = _grid(
-            len(teams), legend_rows=2, title_lines=_title_lines(titles), suptitle=True
+    teams = sorted(means["team"].unique())
+    xlim, xticks = _wave_axis(sorted(int(w) for w in means["wave"].unique()))
+    marks = interventions or {}
+    titles = [_panel_title(t, marks.get(t, ())) for t in teams]
+    figure = PanelFigure(
+        len(teams), legend_rows=2, title_lines=_title_lines(titles), suptitle=title
+    )
+    fitted = lines.groupby("team") if lines is not None and not lines.empty else None
+    known = set(lines["team"]) if lines is not None and not lines.empty else set()
+    for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
+        panel = figure.panel(index, xlim, scale_range)
+        rows = means[means["team"] == team].sort_values("wave")
+        if fitted is not None and team in known:
+            _fitted_line(panel, fitted.get_group(team).sort_values("wave"))
+        _points(panel, rows, team, uncounted, (INK, "o", "none"))
+        _mark_panel(panel, marks.get(team, ()))
+        figure.add(
+            panel,
+            panel.frame(
+                panel_title,
+                xticks=xticks,
+                yticks=figure.y_ticks(*panel.y),
+                xlabel="wave",
+                ylabel="team mean (1-7)",
+            ),
         )
-        fitted = lines.groupby("team") if lines is not None and not lines.empty else None
-        known = set(lines["team"]) if lines is not None and not lines.empty else set()
-        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
-            rows = means[means["team"] == team].sort_values("wave")
-            if fitted is not None and team in known:
-                _fitted_line(ax, fitted.get_group(team).sort_values("wave"))
-            _points(ax, rows, team, uncounted, (INK, "o", "none"))
-            _mark_interventions(ax, marks.get(team, ()))
-            ax.set_title(panel_title)
-            ax.set_ylim(*scale_range)
-            _int_waves(ax, waves)
-            _axis_titles(ax, "team mean (1-7)")
-        handles = [
-            Line2D([], [], marker="o", color=INK, linestyle="", label="team mean (95% interval)"),
-            _uncounted_handle(),
-            Line2D([], [], color=MODEL, label=line_label),
-            Line2D([], [], color=INK, linestyle="--", label="intervention began"),
-        ]
-        _legend(fig, handles, ncol=2)
-        fig.suptitle(title, fontsize=9, y=1 - 0.06 / fig.get_figheight(), va="top")
-        return svg_markup(fig, name, f"{title}: team means by wave with the model's trajectories")
+    figure.legend(
+        [
+            LegendEntry("team mean (95% interval)", INK, marker="o", line="none"),
+            UNCOUNTED_KEY,
+            LegendEntry(line_label, MODEL),
+            INTERVENTION_KEY,
+        ],
+        columns=2,
+    )
+    return _panel_markup(figure, name, f"{title}: team means by wave with the model's trajectories")
 
 
 def agreement_figure(
@@ -574,54 +585,44 @@ def agreement_figure(
     a grey band per wave (the largest over the scales, which share a team's ``n``).
     Team-waves in ``uncounted`` are hollow and grey.
     """
-    with _style(name):
-        data = agreement[agreement["scale"].isin(list(labels))]
-        teams = sorted(data["team"].unique())
-        waves = sorted(int(w) for w in data["wave"].unique())
-        style = {s: SERIES_MORE[i % len(SERIES_MORE)] for i, s in enumerate(labels)}
-        titles = [_panel_title(t) for t in teams]
-        fig, axes = _grid(len(teams), legend_rows=2, title_lines=_title_lines(titles))
-        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
-            rows = data[data["team"] == team]
-            null = rows.groupby("wave")["rwg_j_null95"].max()
-            ax.fill_between(
-                null.index.to_numpy(dtype=float),
-                0,
-                null.to_numpy(dtype=float),
-                color="#E4E7EB",
-                step="mid",
-                linewidth=0,
+    data = agreement[agreement["scale"].isin(list(labels))]
+    teams = sorted(data["team"].unique())
+    xlim, xticks = _wave_axis(sorted(int(w) for w in data["wave"].unique()))
+    ylim = (0.0, 1.02)
+    style = {s: SERIES_MORE[i % len(SERIES_MORE)] for i, s in enumerate(labels)}
+    titles = [_panel_title(t) for t in teams]
+    figure = PanelFigure(len(teams), legend_rows=2, title_lines=_title_lines(titles))
+    for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
+        panel = figure.panel(index, xlim, ylim)
+        rows = data[data["team"] == team]
+        null = rows.groupby("wave")["rwg_j_null95"].max()
+        panel.steps(null.index.to_numpy(dtype=float), null.to_numpy(dtype=float), NULL_BAND)
+        panel.hline(rwg_min, REFERENCE, style=":")
+        for k, scale in enumerate(labels):
+            line = (
+                rows[rows["scale"] == scale].sort_values("wave").rename(columns={"rwg_j": "value"})
             )
-            ax.axhline(rwg_min, color=REFERENCE, linestyle=":", linewidth=1)
-            for k, scale in enumerate(labels):
-                line = (
-                    rows[rows["scale"] == scale]
-                    .sort_values("wave")
-                    .rename(columns={"rwg_j": "value"})
-                )
-                _points(
-                    ax, line, team, uncounted, style[scale], offset=(k - 1) * 0.08, interval=False
-                )
-            ax.set_title(panel_title)
-            ax.set_ylim(0, 1.02)
-            _int_waves(ax, waves)
-            _axis_titles(ax, "rwg(j) (0-1)")
-        handles = [
-            Line2D(
-                [],
-                [],
-                color=style[s][0],
-                marker=style[s][1],
-                linestyle=style[s][2],
-                label=labels[s],
+            _points(
+                panel, line, team, uncounted, style[scale], offset=(k - 1) * 0.08, interval=False
             )
-            for s in labels
-        ]
-        handles.append(Line2D([], [], color="#E4E7EB", linewidth=6, label="random-response 95%"))
-        handles.append(Line2D([], [], color=REFERENCE, linestyle=":", label=f"{rwg_min:.2f}"))
-        handles.append(_uncounted_handle())
-        _legend(fig, handles, ncol=3)
-        return svg_markup(fig, name, "Within-team agreement rwg(j) by team and wave")
+        figure.add(
+            panel,
+            panel.frame(
+                panel_title,
+                xticks=xticks,
+                yticks=figure.y_ticks(*ylim),
+                xlabel="wave",
+                ylabel="rwg(j) (0-1)",
+            ),
+        )
+    keys = [
+        LegendEntry(labels[s], style[s][0], marker=style[s][1], line=style[s][2]) for s in labels
+    ]
+    keys.append(LegendEntry("random-response 95%", NULL_BAND, width=6))
+    keys.append(LegendEntry(f"{rwg_min:.2f}", REFERENCE, line=":"))
+    keys.append(UNCOUNTED_KEY)
+    figure.legend(keys, columns=3)
+    return _panel_markup(figure, name, "Within-team agreement rwg(j) by team and wave")
 
 
 def icc_figure(icc: pd.DataFrame, labels: Mapping[str, str], name: str = "icc") -> Markup:
@@ -680,39 +681,35 @@ def identity_figure(
 ) -> Markup:
     """Team means of the identity scales per wave, one panel per team (``team, wave, scale,
     mean, ci_low, ci_high``); team-waves in ``uncounted`` hollow and grey."""
-    with _style(name):
-        teams = sorted(means["team"].unique())
-        waves = sorted(int(w) for w in means["wave"].unique())
-        marks = interventions or {}
-        titles = [_panel_title(t, marks.get(t, ())) for t in teams]
-        fig, axes = _grid(len(teams), legend_rows=2, title_lines=_title_lines(titles))
-        style = {s: SERIES[i % len(SERIES)] for i, s in enumerate(labels)}
-        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
-            for k, scale in enumerate(labels):
-                rows = means[(means["team"] == team) & (means["scale"] == scale)].sort_values(
-                    "wave"
-                )
-                _points(ax, rows, team, uncounted, style[scale], offset=(k - 1) * 0.12)
-            _mark_interventions(ax, marks.get(team, ()))
-            ax.set_title(panel_title)
-            ax.set_ylim(1, 7)
-            _int_waves(ax, waves)
-            _axis_titles(ax, "team mean (1-7)")
-        handles = [
-            Line2D(
-                [],
-                [],
-                color=style[s][0],
-                marker=style[s][1],
-                linestyle=style[s][2],
-                label=labels[s],
-            )
-            for s in labels
-        ]
-        handles.append(_uncounted_handle())
-        handles.append(Line2D([], [], color=INK, linestyle="--", label="intervention began"))
-        _legend(fig, handles, ncol=3)
-        return svg_markup(fig, name, "Identification with the team, profession, organisation")
+    teams = sorted(means["team"].unique())
+    xlim, xticks = _wave_axis(sorted(int(w) for w in means["wave"].unique()))
+    ylim = (1.0, 7.0)
+    marks = interventions or {}
+    titles = [_panel_title(t, marks.get(t, ())) for t in teams]
+    figure = PanelFigure(len(teams), legend_rows=2, title_lines=_title_lines(titles))
+    style = {s: SERIES[i % len(SERIES)] for i, s in enumerate(labels)}
+    for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
+        panel = figure.panel(index, xlim, ylim)
+        for k, scale in enumerate(labels):
+            rows = means[(means["team"] == team) & (means["scale"] == scale)].sort_values("wave")
+            _points(panel, rows, team, uncounted, style[scale], offset=(k - 1) * 0.12)
+        _mark_panel(panel, marks.get(team, ()))
+        figure.add(
+            panel,
+            panel.frame(
+                panel_title,
+                xticks=xticks,
+                yticks=figure.y_ticks(*panel.y),
+                xlabel="wave",
+                ylabel="team mean (1-7)",
+            ),
+        )
+    keys = [
+        LegendEntry(labels[s], style[s][0], marker=style[s][1], line=style[s][2]) for s in labels
+    ]
+    keys += [UNCOUNTED_KEY, INTERVENTION_KEY]
+    figure.legend(keys, columns=3)
+    return _panel_markup(figure, name, "Identification with the team, profession, organisation")
 
 
 def sociogram_figure(
@@ -729,83 +726,58 @@ def sociogram_figure(
     sorted order, so the same data always gives the same picture. ``profession_colours``
     comes from :func:`profession_colours` for the whole study.
     """
-    with _style(name):
-        legend_rows = math.ceil((len(profession_colours) + 1) / 4)
-        titles = ["\n".join(_panel_title(part) for part in t.split(", ", 1)) for t, _ in graphs]
-        fig, axes = _grid(
-            len(graphs),
-            (1.66, 1.6),
-            legend_rows=legend_rows,
-            title_lines=_title_lines(titles),
-            axis_labels=False,
-        )
-        for ax, (_title, graph), panel_title in zip(axes, graphs, titles, strict=True):
-            ax.grid(False)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            ax.set_title(panel_title)
-            ordered = nx.Graph()
-            ordered.add_nodes_from(sorted(graph.nodes))
-            ordered.add_edges_from(sorted(graph.to_undirected().edges))
-            if ordered.number_of_nodes() == 0:
-                continue
-            position = nx.spring_layout(ordered, seed=seed, k=1.2 / math.sqrt(len(ordered)))
-            for source, target in sorted(graph.edges):
-                ax.annotate(
-                    "",
-                    xy=position[target],
-                    xytext=position[source],
-                    arrowprops={
-                        "arrowstyle": "-|>",
-                        "color": "#9a9a9a",
-                        "linewidth": 0.6,
-                        "shrinkA": 4,
-                        "shrinkB": 4,
-                        "mutation_scale": 6,
-                    },
-                )
-            for node in sorted(graph.nodes):
-                data = graph.nodes[node]
-                colour = profession_colours.get(str(data.get("profession", "")), "#777777")
-                responded = bool(data.get("responded", True))
-                ax.plot(
-                    *position[node],
-                    "o",
-                    markersize=6.5,
-                    color=colour,
-                    markerfacecolor=colour if responded else "white",
-                    markeredgecolor=INK if responded else colour,
-                    markeredgewidth=0.6 if responded else 1.4,
-                )
-            ax.margins(0.12)
-        handles = [
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                color=c,
-                markeredgecolor=INK,
-                markeredgewidth=0.6,
-                label=p,
+    legend_rows = math.ceil((len(profession_colours) + 1) / 4)
+    titles = ["\n".join(_panel_title(part) for part in t.split(", ", 1)) for t, _ in graphs]
+    figure = PanelFigure(
+        len(graphs),
+        (1.66, 1.6),
+        legend_rows=legend_rows,
+        title_lines=_title_lines(titles),
+        axis_labels=False,
+    )
+    for index, ((_title, graph), panel_title) in enumerate(zip(graphs, titles, strict=True)):
+        ordered = nx.Graph()
+        ordered.add_nodes_from(sorted(graph.nodes))
+        ordered.add_edges_from(sorted(graph.to_undirected().edges))
+        if ordered.number_of_nodes() == 0:
+            empty = figure.panel(index, (0.0, 1.0), (0.0, 1.0))
+            figure.add(empty, empty.titled(panel_title))
+            continue
+        position = nx.spring_layout(ordered, seed=seed, k=1.2 / math.sqrt(len(ordered)))
+        xy = np.array([position[node] for node in ordered.nodes], dtype=float)
+        panel = figure.panel(index, _margins(xy[:, 0]), _margins(xy[:, 1]))
+        for source, target in sorted(graph.edges):
+            panel.arrow(tuple(position[source]), tuple(position[target]), "#9a9a9a")
+        for node in sorted(graph.nodes):
+            data = graph.nodes[node]
+            colour = profession_colours.get(str(data.get("profession", "")), "#777777")
+            responded = bool(data.get("responded", True))
+            x, y = (float(v) for v in position[node])
+            panel.markers(
+                [x],
+                [y],
+                "o",
+                INK if responded else colour,
+                face=colour if responded else "#ffffff",
+                size=6.5,
+                edge=0.6 if responded else 1.4,
             )
-            for p, c in profession_colours.items()
-        ]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                color="#777777",
-                markerfacecolor="white",
-                label="did not respond",
-            )
-        )
-        _legend(fig, handles, ncol=4)
-        return svg_markup(fig, name, "Knowledge-exchange networks, coloured by profession")
+        figure.add(panel, panel.titled(panel_title))
+    keys = [
+        LegendEntry(p, INK, marker="o", line="none", face=c, edge=0.6)
+        for p, c in profession_colours.items()
+    ]
+    keys.append(LegendEntry("did not respond", "#777777", marker="o", line="none", face="#ffffff"))
+    figure.legend(keys, columns=4)
+    return _panel_markup(figure, name, "Knowledge-exchange networks, coloured by profession")
+
+
+def _margins(values: np.ndarray, margin: float = 0.12) -> tuple[float, float]:
+    """Data limits with ``margin`` of the span added either side (matplotlib's
+    ``Axes.margins``); a single value gets room of its own."""
+    low, high = float(np.min(values)), float(np.max(values))
+    span = high - low or 1.0
+    return low - margin * span, high + margin * span
 
 
 def network_trend_figure(
@@ -816,39 +788,43 @@ def network_trend_figure(
     ``network`` is :func:`analysis.network_table` output (NaN where coverage is too low: a
     gap). The E-I indices are in the table beside it.
     """
-    with _style(name):
-        teams = sorted(network["team"].unique())
-        waves = sorted(int(w) for w in network["wave"].unique())
-        titles = [_panel_title(t) for t in teams]
-        fig, axes = _grid(len(teams), (1.66, 1.0), title_lines=_title_lines(titles))
-        top = max(
-            1.6,
-            float(np.nanmax(network["cross_ratio_profession"].to_numpy(dtype=float), initial=1.0))
-            + 0.1,
+    teams = sorted(network["team"].unique())
+    xlim, xticks = _wave_axis(sorted(int(w) for w in network["wave"].unique()))
+    titles = [_panel_title(t) for t in teams]
+    figure = PanelFigure(len(teams), (1.66, 1.0), title_lines=_title_lines(titles))
+    top = max(
+        1.6,
+        float(np.nanmax(network["cross_ratio_profession"].to_numpy(dtype=float), initial=1.0))
+        + 0.1,
+    )
+    for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
+        panel = figure.panel(index, xlim, (0.0, top))
+        rows = network[network["team"] == team].sort_values("wave")
+        panel.hline(1.0, REFERENCE, width=0.8)
+        panel.hline(cross_ratio_min, REFERENCE, style=":")
+        x = rows["wave"].to_numpy(dtype=float)
+        y = rows["cross_ratio_profession"].to_numpy(dtype=float)
+        panel.line(x, y, INK, width=1.0)
+        panel.markers(x, y, "o", INK)
+        figure.add(
+            panel,
+            panel.frame(
+                panel_title,
+                xticks=xticks,
+                yticks=figure.y_ticks(0.0, top),
+                xlabel="wave",
+                ylabel="cross ratio",
+            ),
         )
-        for ax, team, panel_title in zip(axes, teams, titles, strict=True):
-            rows = network[network["team"] == team].sort_values("wave")
-            ax.plot(
-                rows["wave"],
-                rows["cross_ratio_profession"],
-                "o-",
-                color=INK,
-                markersize=4,
-                linewidth=1,
-            )
-            ax.axhline(1.0, color=REFERENCE, linewidth=0.8)
-            ax.axhline(cross_ratio_min, color=REFERENCE, linestyle=":", linewidth=1)
-            ax.set_ylim(0, top)
-            ax.set_title(panel_title)
-            _int_waves(ax, waves)
-            _axis_titles(ax, "cross ratio")
-        handles = [
-            Line2D([], [], color=INK, marker="o", label="cross-profession ratio"),
-            Line2D([], [], color=REFERENCE, label="1 = random mixing"),
-            Line2D([], [], color=REFERENCE, linestyle=":", label=f"{cross_ratio_min:.2f} needed"),
-        ]
-        _legend(fig, handles, ncol=3)
-        return svg_markup(fig, name, "Cross-profession ratio of knowledge ties by team and wave")
+    figure.legend(
+        [
+            LegendEntry("cross-profession ratio", INK, marker="o"),
+            LegendEntry("1 = random mixing", REFERENCE),
+            LegendEntry(f"{cross_ratio_min:.2f} needed", REFERENCE, line=":"),
+        ],
+        columns=3,
+    )
+    return _panel_markup(figure, name, "Cross-profession ratio of knowledge ties by team and wave")
 
 
 def intervention_figure(

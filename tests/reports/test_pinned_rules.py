@@ -9,15 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from markupsafe import Markup
-from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 import reports
 from analysis.pipeline import AnalysisResults, analyse_bundle
 from analysis.simulate import SimulatedStudy
 from reports import figures
+from tests.reports.svg_marks import legend_labels, read_panels
 
 # --- the brief's wording rule: "rose/fell clearly" only when the interval excludes zero ---
 
@@ -121,43 +118,7 @@ def test_open_waves_included_put_a_banner_on_every_page(
 # --- figures: team-waves that do not count are hollow grey points without an interval ---
 
 
-def _capture(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
-    drawn: list[Figure] = []
-
-    def keep(fig: Figure, name: str, alt: str) -> Markup:
-        drawn.append(fig)
-        return Markup("")
-
-    monkeypatch.setattr(figures, "svg_markup", keep)
-    return drawn
-
-
-def _markers(fig: Figure) -> list[Line2D]:
-    return [
-        line
-        for ax in fig.axes
-        for line in ax.get_lines()
-        if line.get_marker() not in (None, "None", "") and len(line.get_xdata())
-    ]
-
-
-def _hollow(line: Line2D) -> bool:
-    return to_hex(line.get_markerfacecolor()) == "#ffffff"
-
-
-def _interval_xs(fig: Figure) -> set[float]:
-    xs = set()
-    for ax in fig.axes:
-        for collection in ax.collections:
-            for segment in getattr(collection, "get_segments", list)():
-                xs.update(float(x) for x in np.asarray(segment)[:, 0])
-    return xs
-
-
-def test_uncounted_team_waves_are_hollow_grey_points_without_an_interval(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    drawn = _capture(monkeypatch)
+def test_uncounted_team_waves_are_hollow_grey_points_without_an_interval() -> None:
     means = pd.DataFrame(
         {
             "team": ["A"] * 3,
@@ -167,27 +128,25 @@ def test_uncounted_team_waves_are_hollow_grey_points_without_an_interval(
             "ci_high": [4.5, 6.0, 5.5],
         }
     )
-    figures.trajectory_figure(means, "Practice", uncounted={("A", 2)})
     identity = pd.concat(
         [means.assign(scale="collaborative_identity"), means.assign(scale="professional_identity")]
     )
-    figures.identity_figure(
-        identity,
-        {"collaborative_identity": "Team", "professional_identity": "Profession"},
-        uncounted={("A", 2)},
-    )
-    assert len(drawn) == 2
-    for fig in drawn:
-        points = _markers(fig)
-        hollow = [line for line in points if _hollow(line)]
-        filled = [line for line in points if not _hollow(line)]
-        hollow_x = {round(float(x)) for line in hollow for x in line.get_xdata()}
-        filled_x = {round(float(x)) for line in filled for x in line.get_xdata()}
-        assert hollow_x == {2}, hollow_x
-        assert 2 not in filled_x and {1, 3} <= filled_x
-        assert all(to_hex(line.get_color()) == figures.UNCOUNTED.lower() for line in hollow)
-        assert not any(round(x) == 2 for x in _interval_xs(fig))  # no interval drawn
-        assert {1, 3} <= {round(x) for x in _interval_xs(fig)}
+    drawn = [
+        figures.trajectory_figure(means, "Practice", uncounted={("A", 2)}),
+        figures.identity_figure(
+            identity,
+            {"collaborative_identity": "Team", "professional_identity": "Profession"},
+            uncounted={("A", 2)},
+        ),
+    ]
+    for svg in drawn:
+        (panel,) = read_panels(svg)
+        hollow = [p for p in panel.points if p.fill == "#ffffff"]
+        filled = [p for p in panel.points if p.fill != "#ffffff"]
+        assert {panel.wave(p.x) for p in hollow} == {2}
+        assert {panel.wave(p.x) for p in filled} == {1, 3}
+        assert {p.stroke for p in hollow} == {figures.UNCOUNTED}
+        intervals = {panel.wave(x) for x in panel.interval_xs}
+        assert intervals == {1, 3}  # none drawn for wave 2
         # the legend says what a hollow point is
-        labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-        assert "not counted (too few answered)" in labels
+        assert "not counted (too few answered)" in legend_labels(svg)
