@@ -1,4 +1,4 @@
-"""Report figures drawn with matplotlib (no pyplot) and returned as inline, self-contained SVG."""
+"""Report figures as inline, self-contained SVG (matplotlib, or written directly for panels)."""
 
 from __future__ import annotations
 
@@ -135,14 +135,15 @@ _RASTER_DPI: ContextVar[int | None] = ContextVar("report_figure_raster_dpi", def
 
 @contextmanager
 def raster_figures(dpi: int = PNG_DPI) -> Iterator[None]:
-    """Within this block, every figure is drawn as a PNG ``<img>`` at ``dpi`` instead of SVG.
+    """Within this block, every figure is an ``<img>``: a PNG at ``dpi`` for a matplotlib
+    figure, the SVG itself for small multiples written by :mod:`reports.panel_svg`.
 
-    For documents rendered to PDF: WeasyPrint draws an SVG figure element by element (a
-    figure's hundreds of shapes and labels each get their style cascaded and their text laid
-    out), which took half the time of a demo evaluator report's PDF; a PNG is one image. The
-    image keeps the figure's accessible name as ``alt`` (the tagged PDF's alternative text) and
-    its size in inches. Context-local, so a thread drawing an HTML report meanwhile still gets
-    SVG.
+    For documents rendered to PDF: WeasyPrint draws an inline SVG figure element by element
+    (a matplotlib figure's hundreds of shapes and labels each get their style cascaded and
+    their text laid out), which took half the time of a demo evaluator report's PDF; an image
+    is placed whole (a compact SVG image is still drawn as vectors). The image keeps the
+    figure's accessible name as ``alt`` (the tagged PDF's alternative text) and its size in
+    inches. Context-local, so a thread drawing an HTML report meanwhile still gets SVG.
     """
     if dpi < 72:
         raise ValueError(f"dpi must be at least 72 for print, not {dpi}")
