@@ -40,18 +40,23 @@ def app(config: dict[str, Any]) -> Iterator[Flask]:
     db.dispose(app)
 
 
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Wraps ``module.name`` so each call (passed on to the real one) adds a 1 to the list."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
 @pytest.fixture
 def analyses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the analyses the dashboards run."""
-    calls: list[int] = []
-    real = dashboard_content.analyse_for_dashboard
-
-    def counted(bundle: Any) -> Any:
-        calls.append(1)
-        return real(bundle)
-
-    monkeypatch.setattr(dashboard_content, "analyse_for_dashboard", counted)
-    return calls
+    return _count_calls(monkeypatch, dashboard_content, "analyse_for_dashboard")
 
 
 @pytest.mark.slow
@@ -106,14 +111,7 @@ def test_close_wave_keeps_the_report_pdf_ready_for_its_first_download(
     config = {**config, "DASHBOARD_PDF": True}
     folder = Path(config["INSTANCE_PATH"]).parent
     pdf_app = make_test_app(config["DATABASE_URL"], folder, **FAST, DASHBOARD_PDF=True)
-    rendered: list[int] = []
-    real = service.html_to_pdf
-
-    def counted(html: str) -> bytes:
-        rendered.append(1)
-        return real(html)
-
-    monkeypatch.setattr(service, "html_to_pdf", counted)
+    rendered = _count_calls(monkeypatch, service, "html_to_pdf")
     try:
         with pdf_app.app_context():
             setup = build_dashboard_study(db.session)  # wave 3 open
