@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_app import log_redaction, question_markup
 from survey_app.blueprints import admin, auth, dashboard, exports, health, participate
-from survey_app.config import default_config, instance_secret_key, resolve_booleans
+from survey_app.config import default_config, instance_secret_key, layer_settings
 from survey_app.errors import register_error_handlers
 from survey_app.extensions import csrf, db, login_manager
 from survey_app.models import User
@@ -56,11 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "survey_app",
         instance_path=os.path.abspath(instance_path) if instance_path else None,
     )
-    defaults = default_config(app.instance_path)
-    app.config.update(defaults)
-    app.config.from_prefixed_env("COPKIT")
-    app.config.update(overrides)
-    resolve_booleans(app.config, defaults)
+    layer_settings(app.config, default_config(app.instance_path), overrides)
     _resolve_config(app)
     log_redaction.install([app.logger])
 
@@ -83,29 +79,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _resolve_config(app: Flask) -> None:
-    """Fill in settings that depend on others and check the ranges."""
+    """Fill in settings that depend on others (their ranges are checked by then)."""
     config = app.config
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = not (config.get("TESTING") or config.get("DEBUG"))
-    limits = (
-        ("MIN_CELL", 1),
-        ("REMINDER_LIMIT", 0),
-        ("MAX_CONTENT_LENGTH", 1),
-        ("TRUSTED_PROXIES", 0),
-        ("HSTS_SECONDS", 0),
-        ("DATABASE_LOCK_TIMEOUT_MS", 1),
-        ("RETRY_AFTER_SECONDS", 1),
-        ("SESSION_IDLE_MINUTES", 1),
-        ("SESSION_ABSOLUTE_HOURS", 1),
-        ("SESSION_ACTIVITY_SECONDS", 1),
-        ("PASSWORD_RESET_MINUTES", 1),
-        ("PASSWORD_RESETS_PER_HOUR", 1),
-        ("LOGIN_KNOWN_BROWSER_DAYS", 1),
-    )
-    for key, minimum in limits:
-        value = config.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"setting {key} must be a whole number >= {minimum}, not {value!r}")
     url = make_url(str(config["DATABASE_URL"]))
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         folder = Path(url.database).resolve().parent

@@ -6,39 +6,55 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
-from flask import Flask
 
 from analysis.bundle import Bundle, BundleError, read_bundle
 from analysis.pipeline import analyse_bundle
 from analysis.side_by_side import idle_cores
 from reports import write_report
-from reports.pdf import html_to_pdf
 from survey_app.commands.analysis_options import adjust_option, ddf_option, jobs_option
 from survey_app.commands.progress import step_printer
-from survey_app.commands.runtime import app_for, refusal
-from survey_app.extensions import db
-from survey_app.services import dashboard
-from survey_app.services.audit import CLI_ACTOR
-from survey_app.services.errors import ServiceError
-from survey_app.services.export import export_bundle, find_study, record_report
+from survey_app.commands.settings import settings_for
+
+# A report of a bundle never starts the web app (half a second and 60 MiB of imports): the
+# database, its models and services are imported by the two functions that read a study.
 
 
-def _bundle_from_study(app: Flask, name: str) -> tuple[Bundle, str]:
-    with app.app_context():
-        session = db.session
-        try:
-            study = find_study(session, name or None)
-        except ServiceError as exc:
-            raise click.ClickException(refusal(exc)) from exc
-        bundle = export_bundle(session, study)
-        record_report(session, study, {"waves": bundle.waves}, actor=CLI_ACTOR)
-        return bundle, study.name
+def _bundle_from_study(ctx: click.Context, name: str) -> tuple[Bundle, str]:
+    """The study's answers as a bundle, the report recorded in its audit log."""
+    from survey_app.commands.runtime import app_for, refusal
+    from survey_app.extensions import db
+    from survey_app.services.audit import CLI_ACTOR
+    from survey_app.services.errors import ServiceError
+    from survey_app.services.export import export_bundle, find_study, record_report
+
+    app = app_for(ctx)
+    try:
+        with app.app_context():
+            session = db.session
+            try:
+                study = find_study(session, name or None)
+            except ServiceError as exc:
+                raise click.ClickException(refusal(exc)) from exc
+            bundle = export_bundle(session, study)
+            record_report(session, study, {"waves": bundle.waves}, actor=CLI_ACTOR)
+            return bundle, study.name
+    finally:
+        db.dispose(app)
 
 
 def _write_released_brief(
-    app: Flask, name: str, teams: tuple[str, ...], min_cell: int | None, out_path: Path
+    ctx: click.Context, name: str, teams: tuple[str, ...], min_cell: int | None, out_path: Path
 ) -> None:
     """A study's manager brief: its release in force (what the dashboards show), audited."""
+    from reports.pdf import html_to_pdf
+    from survey_app.commands.runtime import app_for, refusal
+    from survey_app.extensions import db
+    from survey_app.services import dashboard
+    from survey_app.services.audit import CLI_ACTOR
+    from survey_app.services.errors import ServiceError
+    from survey_app.services.export import find_study, record_report
+
+    app = app_for(ctx)
     configured = int(app.config["MIN_CELL"])
     if min_cell is not None and min_cell != configured:
         raise click.BadParameter(
@@ -185,20 +201,19 @@ def report(
         raise click.BadParameter(
             "a manager brief is for named teams: give --team", param_hint="--team"
         )
-    app = app_for(ctx)
-    if audience == "manager" and not (source and Path(source).exists()):
+    from_bundle = bool(source) and Path(source).exists()
+    if audience == "manager" and not from_bundle:
         _refuse_analysis_options(ctx)
-        _write_released_brief(app, source, teams, min_cell, out_path)
+        _write_released_brief(ctx, source, teams, min_cell, out_path)
         return
+    settings = settings_for(ctx)
     try:
-        if source and Path(source).exists():
+        if from_bundle:
             bundle, study = read_bundle(source), None
         else:
-            bundle, study = _bundle_from_study(app, source)
+            bundle, study = _bundle_from_study(ctx, source)
     except BundleError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        db.dispose(app)
     unknown = [t for t in teams if t not in bundle.teams]
     if unknown:
         raise click.BadParameter(
@@ -223,7 +238,7 @@ def report(
         out_path,
         audience=audience,
         team=list(teams) or None,
-        min_cell=min_cell or int(app.config["MIN_CELL"]),
+        min_cell=min_cell or int(settings["MIN_CELL"]),
         study=study,
         title=title,
         progress=step_printer("report") if audience == "evaluator" else None,

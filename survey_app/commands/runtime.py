@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from survey_app.commands.settings import overrides
 from survey_app.extensions import db
 from survey_app.factory import create_app
 from survey_app.localtime import zone_from_config
@@ -30,10 +31,10 @@ def app_for(ctx: click.Context, config: Mapping[str, Any] | None = None) -> Flas
     configuration comes from ``COPKIT_*`` environment variables. A command that adds settings
     of its own (``copkit demo``'s ``BASE_URL``) passes the whole mapping as ``config``.
     """
-    if config is None:
-        obj = ctx.find_root().obj
-        config = obj if isinstance(obj, Mapping) else None
-    return create_app(config)
+    try:
+        return create_app(overrides(ctx) if config is None else config)
+    except ValueError as exc:  # a setting out of range: its name and the rule, no traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -137,3 +138,23 @@ def test_the_report_is_the_same_whatever_the_number_of_processes(
         texts.append(re.sub(r"generated [^·<]*UTC", "", page.read_text(encoding="utf-8")))
     assert texts[0] == texts[1]
     assert "<svg" in texts[0]
+
+
+@pytest.mark.slow
+def test_a_bundles_report_needs_no_database_and_keeps_the_configured_settings(
+    simulated_bundle: Path, tmp_path: Path
+) -> None:
+    """A report of a bundle never starts the web app: a database setting it could not use
+    does not stop it, and COPKIT_MIN_CELL still decides what a brief withholds."""
+    team = pd.read_csv(simulated_bundle / "truth.csv")["team"].iloc[0]
+    brief = tmp_path / "brief.html"
+    args = ("report", str(simulated_bundle), "--audience", "manager", "--team", team)
+    env = {**os.environ, "COPKIT_DATABASE_URL": "nosuchdatabase://nowhere", "COPKIT_MIN_CELL": "7"}
+    done = run(*args, "--out", str(brief), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "resting on fewer than 7 responses is withheld" in brief.read_text(encoding="utf-8")
+    # a setting out of range is named, with its rule, and nothing is written
+    refused = run(*args, "--out", str(tmp_path / "no.html"), env={**env, "COPKIT_MIN_CELL": "0"})
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "setting MIN_CELL (COPKIT_MIN_CELL) must be a whole number >= 1, not 0" in refused.stderr
+    assert not (tmp_path / "no.html").exists()
