@@ -20,12 +20,12 @@ import pandas as pd
 from markupsafe import Markup, escape
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 from PIL import Image
 
-from reports.panel_svg import LegendEntry, Panel, PanelFigure
+from reports.panel_svg import PT, LegendEntry, Panel, PanelFigure, figure_markup
 
 __all__ = [
     "PNG_DPI",
@@ -387,6 +387,11 @@ def _points(
     panel.markers(x[~counted], y[~counted], marker, UNCOUNTED, face="#ffffff")
 
 
+def _by_team(frame: pd.DataFrame) -> dict[Any, pd.DataFrame]:
+    """Each team's rows (one pass over the table, not one per team)."""
+    return {team: rows for team, rows in frame.groupby("team", sort=False)}
+
+
 def _mark_panel(panel: Panel, marks: Sequence[tuple[int, str]]) -> None:
     for wave, _kind in marks:
         panel.vline(wave - 0.5, INK, style="--")
@@ -410,59 +415,60 @@ def response_rate_figure(
     ``rates`` has columns ``team``, ``wave``, ``invited``, ``responded``. Team-waves in
     ``uncounted`` are white with a dashed edge: they do not count toward any verdict.
     """
-    with _style(name):
-        teams = sorted(rates["team"].unique())
-        waves = sorted(int(w) for w in rates["wave"].unique())
-        lookup = {(str(r["team"]), int(r["wave"])): r for r in rates.to_dict(orient="records")}
-        label_room = 0.3 + 0.068 * max((len(t) for t in teams), default=4)
-        width = min(7.1, label_room + 0.75 * len(waves) + 0.2)
-        height = 0.55 + 0.3 * len(teams)
-        fig = Figure(figsize=(width, height))
-        ax = fig.add_axes(
-            (label_room / width, 0.35 / height, 1 - (label_room + 0.15) / width, 1 - 0.45 / height)
+    teams = sorted(rates["team"].unique())
+    waves = sorted(int(w) for w in rates["wave"].unique())
+    lookup = {(str(r["team"]), int(r["wave"])): r for r in rates.to_dict(orient="records")}
+    label_room = 0.3 + 0.068 * max((len(t) for t in teams), default=4)
+    width = min(7.1, label_room + 0.75 * len(waves) + 0.2)
+    height = 0.55 + 0.3 * len(teams)
+    # the grid's box (points): a column per wave, a row per team from the top
+    left, top = label_room * PT, 0.1 * PT
+    column = (width - label_room - 0.15) * PT / max(1, len(waves))
+    row = (height - 0.45) * PT / max(1, len(teams))
+    greys = matplotlib.colormaps["Greys"]
+    parts = []
+    for i, team in enumerate(teams):
+        middle = top + (i + 0.5) * row
+        parts.append(
+            f'<text x="{left - 3.5:.2f}" y="{middle + 2.9:.2f}" text-anchor="end">'
+            f"{escape(team)}</text>"
         )
-        ax.grid(False)
-        cmap = matplotlib.colormaps["Greys"]
-        for i, team in enumerate(teams):
-            for j, wave in enumerate(waves):
-                row = lookup.get((team, wave))
-                if row is None:
-                    continue
-                rate = float(row["responded"]) / float(row["invited"])
-                counted = (team, wave) not in uncounted
-                fill = cmap(0.12 + 0.7 * rate) if counted else "white"
-                ax.add_patch(
-                    Rectangle(
-                        (j - 0.47, i - 0.45),
-                        0.94,
-                        0.9,
-                        facecolor=fill,
-                        edgecolor=INK if not counted else "white",
-                        linestyle="--" if not counted else "-",
-                        linewidth=0.8,
-                    )
+        for j, wave in enumerate(waves):
+            cell = lookup.get((team, wave))
+            if cell is None:
+                continue
+            rate = float(cell["responded"]) / float(cell["invited"])
+            counted = (team, wave) not in uncounted
+            shade = 0.12 + 0.7 * rate
+            x, y = left + (j + 0.03) * column, top + (i + 0.05) * row
+            box = f'x="{x:.2f}" y="{y:.2f}" width="{0.94 * column:.2f}" height="{0.9 * row:.2f}"'
+            if counted:
+                parts.append(f'<rect {box} fill="{to_hex(greys(shade))}"/>')
+            else:
+                parts.append(
+                    f'<rect {box} fill="#ffffff" stroke="{INK}" stroke-width="0.8" '
+                    'stroke-dasharray="2.96 1.28"/>'
                 )
-                dark = counted and 0.12 + 0.7 * rate > 0.5
-                ax.text(
-                    j,
-                    i,
-                    f"{int(row['responded'])}/{int(row['invited'])}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if dark else INK,
-                    fontstyle="normal" if counted else "italic",
-                )
-        ax.set_xlim(-0.5, len(waves) - 0.5)
-        ax.set_ylim(len(teams) - 0.5, -0.5)
-        ax.set_xticks(range(len(waves)), [f"wave {w}" for w in waves])
-        ax.set_yticks(range(len(teams)), teams)
-        ax.tick_params(length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        return svg_markup(
-            fig, name, "Response rates by team and wave; not counted team-waves marked"
-        )
+            ink = "#ffffff" if counted and shade > 0.5 else INK
+            style = "" if counted else ' font-style="italic"'
+            parts.append(
+                f'<text x="{left + (j + 0.5) * column:.2f}" y="{middle + 2.9:.2f}" '
+                f'text-anchor="middle" fill="{ink}"{style}>'
+                f"{int(cell['responded'])}/{int(cell['invited'])}</text>"
+            )
+    bottom = top + len(teams) * row
+    parts += [
+        f'<text x="{left + (j + 0.5) * column:.2f}" y="{bottom + 3.5 + 6.1:.2f}" '
+        f'text-anchor="middle">wave {w}</text>'
+        for j, w in enumerate(waves)
+    ]
+    return figure_markup(
+        "".join(parts),
+        (width, height),
+        name,
+        "Response rates by team and wave; not counted team-waves marked",
+        image=_RASTER_DPI.get() is not None,
+    )
 
 
 def reliability_figure(
@@ -540,11 +546,12 @@ def trajectory_figure(
     figure = PanelFigure(
         len(teams), legend_rows=2, title_lines=_title_lines(titles), suptitle=title
     )
+    by_team = _by_team(means)
     fitted = lines.groupby("team") if lines is not None and not lines.empty else None
     known = set(lines["team"]) if lines is not None and not lines.empty else set()
     for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
         panel = figure.panel(index, xlim, scale_range)
-        rows = means[means["team"] == team].sort_values("wave")
+        rows = by_team[team].sort_values("wave")
         if fitted is not None and team in known:
             _fitted_line(panel, fitted.get_group(team).sort_values("wave"))
         _points(panel, rows, team, uncounted, (INK, "o", "none"))
@@ -593,9 +600,10 @@ def agreement_figure(
     style = {s: SERIES_MORE[i % len(SERIES_MORE)] for i, s in enumerate(labels)}
     titles = [_panel_title(t) for t in teams]
     figure = PanelFigure(len(teams), legend_rows=2, title_lines=_title_lines(titles))
+    by_team = _by_team(data)
     for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
         panel = figure.panel(index, xlim, ylim)
-        rows = data[data["team"] == team]
+        rows = by_team[team]
         null = rows.groupby("wave")["rwg_j_null95"].max()
         panel.steps(null.index.to_numpy(dtype=float), null.to_numpy(dtype=float), NULL_BAND)
         panel.hline(rwg_min, REFERENCE, style=":")
@@ -689,10 +697,12 @@ def identity_figure(
     titles = [_panel_title(t, marks.get(t, ())) for t in teams]
     figure = PanelFigure(len(teams), legend_rows=2, title_lines=_title_lines(titles))
     style = {s: SERIES[i % len(SERIES)] for i, s in enumerate(labels)}
+    by_team = _by_team(means)
     for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
         panel = figure.panel(index, xlim, ylim)
         for k, scale in enumerate(labels):
-            rows = means[(means["team"] == team) & (means["scale"] == scale)].sort_values("wave")
+            rows = by_team[team]
+            rows = rows[rows["scale"] == scale].sort_values("wave")
             _points(panel, rows, team, uncounted, style[scale], offset=(k - 1) * 0.12)
         _mark_panel(panel, marks.get(team, ()))
         figure.add(
@@ -798,9 +808,10 @@ def network_trend_figure(
         float(np.nanmax(network["cross_ratio_profession"].to_numpy(dtype=float), initial=1.0))
         + 0.1,
     )
+    by_team = _by_team(network)
     for index, (team, panel_title) in enumerate(zip(teams, titles, strict=True)):
         panel = figure.panel(index, xlim, (0.0, top))
-        rows = network[network["team"] == team].sort_values("wave")
+        rows = by_team[team].sort_values("wave")
         panel.hline(1.0, REFERENCE, width=0.8)
         panel.hline(cross_ratio_min, REFERENCE, style=":")
         x = rows["wave"].to_numpy(dtype=float)

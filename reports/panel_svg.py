@@ -1,6 +1,7 @@
-"""Small multiples (one panel per team) written directly as SVG, without matplotlib.
+"""Figures with a part per team written directly as SVG, without matplotlib.
 
-A 100-team report draws seven hundred panels. Through matplotlib each panel is an Axes with
+Small multiples (a panel per team) and the response-rate grid (a row per team). A 100-team
+report draws seven hundred panels. Through matplotlib each panel is an Axes with
 its own tick, text and line objects, built, laid out and serialised one by one: most of the
 report's time. Here a panel is a handful of SVG elements written from the data: the grid
 lines, ticks and intervals of a panel are one path each, a marker is one shape, and no text
@@ -27,7 +28,16 @@ from typing import Any
 from markupsafe import Markup, escape
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["LegendEntry", "Panel", "PanelFigure", "dash_array", "panel_ticks"]
+__all__ = [
+    "LegendEntry",
+    "Panel",
+    "PanelFigure",
+    "dash_array",
+    "figure_markup",
+    "panel_ticks",
+    "svg_document",
+    "tick_labels",
+]
 
 PT = 72.0
 """Points per inch: the figure's user unit is the point, as in matplotlib's SVG."""
@@ -270,7 +280,7 @@ class Panel:
             f"{_stroke(colour, width, style)}/>"
         )
 
-    def steps(self, xs: Sequence[float], tops: Sequence[float], colour: str) -> None:
+    def steps(self, xs: Iterable[float], tops: Iterable[float], colour: str) -> None:
         """A band from 0 up to ``tops``, a step centred on each x (matplotlib's
         ``fill_between(..., step="mid")``)."""
         points = [(x, t) for x, t in zip(xs, tops, strict=True) if math.isfinite(t)]
@@ -494,38 +504,54 @@ class PanelFigure:
             )
         return "".join(out)
 
-    def svg(self, name: str, alt: str, *, standalone: bool = False) -> str:
-        """The figure as SVG; ids get the prefix ``name-`` so figures can share a page."""
-        prefix = _SAFE_ID.sub("-", name).strip("-") + "-"
-        width, height = self.width * PT, self.height * PT
-        head = (
-            f'<svg class="figure" role="img" aria-label="{escape(alt)}" '
-            f'width="{_n(width)}pt" height="{_n(height)}pt" '
-            f'viewBox="0 0 {_n(width)} {_n(height)}" version="1.1"'
-        )
-        if standalone:
-            head += ' xmlns="http://www.w3.org/2000/svg"'
+    def body(self) -> str:
+        """The panels, the title over all and the legend, as SVG elements."""
         body = "".join(self._panels)
         if self.suptitle:
             body += (
-                f'<text x="{_n(width / 2)}" y="{_n(0.06 * PT + 9 * 0.8)}" font-size="9" '
-                f'text-anchor="middle">{escape(self.suptitle)}</text>'
+                f'<text x="{_n(self.width * PT / 2)}" y="{_n(0.06 * PT + 9 * 0.8)}" '
+                f'font-size="9" text-anchor="middle">{escape(self.suptitle)}</text>'
             )
-        body += self._legend_markup()
-        body = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', body)
-        body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", body)
-        return (
-            f'{head}><rect width="100%" height="100%" fill="#ffffff"/>'
-            f'<g font-family="{FONT}" font-size="{_n(FONT_SIZE)}" fill="{TEXT}">{body}</g></svg>'
-        )
+        return body + self._legend_markup()
 
     def markup(self, name: str, alt: str, *, image: bool = False) -> Markup:
-        """Inline SVG for a web page, or (``image``) an ``<img>`` of the same SVG for print,
-        with ``alt`` as its alternative text (the tagged PDF's) and its size in inches."""
-        if not image:
-            return Markup(self.svg(name, alt))
-        data = base64.b64encode(self.svg(name, alt, standalone=True).encode("utf-8"))
-        return Markup(
-            '<img class="figure" alt="{}" style="display:block;width:{:.3f}in;max-width:100%;'
-            'height:auto" src="data:image/svg+xml;base64,{}">'
-        ).format(alt, self.width, Markup(data.decode("ascii")))
+        """The figure (:func:`figure_markup`)."""
+        return figure_markup(self.body(), (self.width, self.height), name, alt, image=image)
+
+
+def svg_document(
+    body: str, size: tuple[float, float], name: str, alt: str, *, standalone: bool = False
+) -> str:
+    """An ``<svg>`` of ``size`` inches around ``body`` (points as user units) on white, its
+    ids prefixed with ``name-`` so figures can share a page, ``alt`` its accessible name;
+    ``standalone`` adds the namespace a document on its own (an image) needs."""
+    prefix = _SAFE_ID.sub("-", name).strip("-") + "-"
+    width, height = size[0] * PT, size[1] * PT
+    head = (
+        f'<svg class="figure" role="img" aria-label="{escape(alt)}" '
+        f'width="{_n(width)}pt" height="{_n(height)}pt" '
+        f'viewBox="0 0 {_n(width)} {_n(height)}" version="1.1"'
+    )
+    if standalone:
+        head += ' xmlns="http://www.w3.org/2000/svg"'
+    body = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', body)
+    body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", body)
+    return (
+        f'{head}><rect width="100%" height="100%" fill="#ffffff"/>'
+        f'<g font-family="{FONT}" font-size="{_n(FONT_SIZE)}" fill="{TEXT}">{body}</g></svg>'
+    )
+
+
+def figure_markup(
+    body: str, size: tuple[float, float], name: str, alt: str, *, image: bool = False
+) -> Markup:
+    """Inline SVG for a web page, or (``image``) an ``<img>`` of the same SVG for print, with
+    ``alt`` as its alternative text (the tagged PDF's) and its width in inches."""
+    if not image:
+        return Markup(svg_document(body, size, name, alt))
+    document = svg_document(body, size, name, alt, standalone=True)
+    data = base64.b64encode(document.encode("utf-8")).decode("ascii")
+    return Markup(
+        '<img class="figure" alt="{}" style="display:block;width:{:.3f}in;max-width:100%;'
+        'height:auto" src="data:image/svg+xml;base64,{}">'
+    ).format(alt, size[0], Markup(data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 import networkx as nx
 import pandas as pd
@@ -57,10 +58,21 @@ def test_response_rates_are_vector_cells_with_counts() -> None:
     rates = pd.DataFrame(
         {"team": ["A", "A", "B"], "wave": [1, 2, 1], "invited": [8, 8, 5], "responded": [6, 8, 2]}
     )
-    svg = figures.response_rate_figure(rates)
+    svg = figures.response_rate_figure(rates, uncounted={("B", 1)})
     assert "<image" not in svg  # no embedded bitmap
     for label in ("6/8", "8/8", "2/5"):
         assert label in svg
+    root = ET.fromstring(svg)
+    cells = [r for r in root.iter("rect") if r.get("width") != "100%"]
+    assert len(cells) == 3
+    # the team-wave that does not count: white, dashed edge, its count in italics
+    (blank,) = [r for r in cells if r.get("stroke-dasharray")]
+    assert blank.get("fill") == "#ffffff"
+    (italic,) = [t for t in root.iter("text") if t.get("font-style") == "italic"]
+    assert italic.text == "2/5"
+    # a full wave is darker than a wave at three quarters
+    shades = sorted(int(r.get("fill", "#000000")[1:3], 16) for r in cells if r is not blank)
+    assert shades[0] < shades[1]
 
 
 @pytest.mark.parametrize(

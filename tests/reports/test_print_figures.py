@@ -20,6 +20,16 @@ from reports import figures, write_report
 RATES = pd.DataFrame(
     {"team": ["A", "A", "B", "B"], "wave": [1, 2, 1, 2], "invited": 10, "responded": [8, 7, 9, 6]}
 )
+ICC = pd.DataFrame(
+    {
+        "wave": [1, 2, 1, 2],
+        "scale": ["a", "a", "b", "b"],
+        "icc1": [0.1, 0.2, 0.15, 0.05],
+        "icc2": [0.5, 0.6, 0.55, 0.4],
+    }
+)
+"""A figure matplotlib draws (one panel per scale): printed as a PNG."""
+ICC_LABELS = {"a": "Scale A", "b": "Scale B"}
 
 
 def _png_size(markup: str) -> tuple[int, int]:
@@ -31,7 +41,7 @@ def _png_size(markup: str) -> tuple[int, int]:
 
 def test_inside_raster_figures_a_figure_is_a_png_image_with_its_alt_text() -> None:
     with figures.raster_figures():
-        markup = str(figures.response_rate_figure(RATES))
+        markup = str(figures.icc_figure(ICC, ICC_LABELS))
     assert markup.startswith('<img class="figure" alt="') and "<svg" not in markup
     alt = re.search(r'alt="([^"]*)"', markup).group(1)
     inches = float(re.search(r"width:([\d.]+)in", markup).group(1))
@@ -42,7 +52,7 @@ def test_inside_raster_figures_a_figure_is_a_png_image_with_its_alt_text() -> No
 def test_a_printed_figure_is_an_opaque_png_on_white() -> None:
     # RGB, not RGBA: an alpha channel made WeasyPrint embed a second image (a soft mask)
     with figures.raster_figures(100):
-        markup = str(figures.response_rate_figure(RATES))
+        markup = str(figures.icc_figure(ICC, ICC_LABELS))
     data = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', markup).group(1))
     image = Image.open(io.BytesIO(data))
     assert image.mode == "RGB"
