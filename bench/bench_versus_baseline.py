@@ -517,7 +517,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "default $BENCH_BASELINE or ../copkit-baseline",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each quick benchmark")
-    parser.add_argument("--power-reps", type=int, default=60, help="replications per design")
+    parser.add_argument(
+        "--power-reps",
+        type=int,
+        default=200,
+        help="replications per design (default 200: a worker's start, about a second of "
+        "imports, weighs on the 2-worker figure as little as in a real study of 500)",
+    )
     parser.add_argument(
         "--only",
         default=",".join(BENCHMARKS),
