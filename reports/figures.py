@@ -392,6 +392,18 @@ def _by_team(frame: pd.DataFrame) -> dict[Any, pd.DataFrame]:
     return {team: rows for team, rows in frame.groupby("team", sort=False)}
 
 
+def _add_wave_panel(
+    figure: PanelFigure, panel: Panel, title: str, xticks: Sequence[float], ylabel: str
+) -> None:
+    """Put ``panel`` in ``figure`` framed with waves across and ``ylabel`` up its side."""
+    figure.add(
+        panel,
+        panel.frame(
+            title, xticks=xticks, yticks=figure.y_ticks(*panel.y), xlabel="wave", ylabel=ylabel
+        ),
+    )
+
+
 def _mark_panel(panel: Panel, marks: Sequence[tuple[int, str]]) -> None:
     for wave, _kind in marks:
         panel.vline(wave - 0.5, INK, style="--")
@@ -556,16 +568,7 @@ def trajectory_figure(
             _fitted_line(panel, fitted.get_group(team).sort_values("wave"))
         _points(panel, rows, team, uncounted, (INK, "o", "none"))
         _mark_panel(panel, marks.get(team, ()))
-        figure.add(
-            panel,
-            panel.frame(
-                panel_title,
-                xticks=xticks,
-                yticks=figure.y_ticks(*panel.y),
-                xlabel="wave",
-                ylabel="team mean (1-7)",
-            ),
-        )
+        _add_wave_panel(figure, panel, panel_title, xticks, "team mean (1-7)")
     figure.legend(
         [
             LegendEntry("team mean (95% interval)", INK, marker="o", line="none"),
@@ -614,16 +617,7 @@ def agreement_figure(
             _points(
                 panel, line, team, uncounted, style[scale], offset=(k - 1) * 0.08, interval=False
             )
-        figure.add(
-            panel,
-            panel.frame(
-                panel_title,
-                xticks=xticks,
-                yticks=figure.y_ticks(*ylim),
-                xlabel="wave",
-                ylabel="rwg(j) (0-1)",
-            ),
-        )
+        _add_wave_panel(figure, panel, panel_title, xticks, "rwg(j) (0-1)")
     keys = [
         LegendEntry(labels[s], style[s][0], marker=style[s][1], line=style[s][2]) for s in labels
     ]
@@ -705,16 +699,7 @@ def identity_figure(
             rows = rows[rows["scale"] == scale].sort_values("wave")
             _points(panel, rows, team, uncounted, style[scale], offset=(k - 1) * 0.12)
         _mark_panel(panel, marks.get(team, ()))
-        figure.add(
-            panel,
-            panel.frame(
-                panel_title,
-                xticks=xticks,
-                yticks=figure.y_ticks(*panel.y),
-                xlabel="wave",
-                ylabel="team mean (1-7)",
-            ),
-        )
+        _add_wave_panel(figure, panel, panel_title, xticks, "team mean (1-7)")
     keys = [
         LegendEntry(labels[s], style[s][0], marker=style[s][1], line=style[s][2]) for s in labels
     ]
@@ -818,16 +803,7 @@ def network_trend_figure(
         y = rows["cross_ratio_profession"].to_numpy(dtype=float)
         panel.line(x, y, INK, width=1.0)
         panel.markers(x, y, "o", INK)
-        figure.add(
-            panel,
-            panel.frame(
-                panel_title,
-                xticks=xticks,
-                yticks=figure.y_ticks(0.0, top),
-                xlabel="wave",
-                ylabel="cross ratio",
-            ),
-        )
+        _add_wave_panel(figure, panel, panel_title, xticks, "cross ratio")
     figure.legend(
         [
             LegendEntry("cross-profession ratio", INK, marker="o"),
