@@ -60,7 +60,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "PASSWORD_RESETS_PER_HOUR": 3,  # links sent to one account in an hour, at most
         "TIMEZONE": "Europe/London",
         "TRUSTED_PROXIES": 0,
-        "DASHBOARD_FIGURES": True,  # draw the report's figures on dashboards (the slow part)
+        "DASHBOARD_FIGURES": True,  # draw the report's figures on dashboards (1.2 of 3 CPU s, demo)
         "DASHBOARD_WAIT_SECONDS": 20,  # a request waits this long for another's first computation
         "DASHBOARD_LEASE_SECONDS": 600,  # after this long a dashboard computation is presumed dead
         "DASHBOARD_RETRY_AFTER_SECONDS": 5,  # the "being prepared" page reloads after this
