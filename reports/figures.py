@@ -25,7 +25,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from reports.panel_svg import PT, LegendEntry, Panel, PanelFigure, figure_markup
+from reports.panel_svg import (
+    FONT_SIZE,
+    PT,
+    TICK,
+    LegendEntry,
+    Panel,
+    PanelFigure,
+    figure_markup,
+    svg_rect,
+    svg_text,
+)
 
 __all__ = [
     "PNG_DPI",
@@ -209,11 +219,16 @@ def svg_markup(fig: Figure, name: str, alt: str) -> Markup:
     return Markup(text.strip())
 
 
-def _panel_markup(figure: PanelFigure, name: str, alt: str) -> Markup:
-    """A :class:`~reports.panel_svg.PanelFigure` as inline SVG, or, inside
+def _written_markup(body: str, size: tuple[float, float], name: str, alt: str) -> Markup:
+    """SVG written by :mod:`reports.panel_svg` (``body``, ``size`` inches) inline, or, inside
     :func:`raster_figures`, as an image of the same SVG (vectors in the PDF, and one image
     for WeasyPrint to place instead of an element tree to lay out)."""
-    return figure.markup(name, alt, image=_RASTER_DPI.get() is not None)
+    return figure_markup(body, size, name, alt, image=_RASTER_DPI.get() is not None)
+
+
+def _panel_markup(figure: PanelFigure, name: str, alt: str) -> Markup:
+    """A :class:`~reports.panel_svg.PanelFigure` as :func:`_written_markup`."""
+    return _written_markup(figure.body(), (figure.width, figure.height), name, alt)
 
 
 SERIES_MORE: tuple[tuple[str, str, Any], ...] = (
@@ -441,10 +456,7 @@ def response_rate_figure(
     parts = []
     for i, team in enumerate(teams):
         middle = top + (i + 0.5) * row
-        parts.append(
-            f'<text x="{left - 3.5:.2f}" y="{middle + 2.9:.2f}" text-anchor="end">'
-            f"{escape(team)}</text>"
-        )
+        parts.append(svg_text(left - TICK, middle, team, anchor="end"))
         for j, wave in enumerate(waves):
             cell = lookup.get((team, wave))
             if cell is None:
@@ -452,34 +464,28 @@ def response_rate_figure(
             rate = float(cell["responded"]) / float(cell["invited"])
             counted = (team, wave) not in uncounted
             shade = 0.12 + 0.7 * rate
-            x, y = left + (j + 0.03) * column, top + (i + 0.05) * row
-            box = f'x="{x:.2f}" y="{y:.2f}" width="{0.94 * column:.2f}" height="{0.9 * row:.2f}"'
-            if counted:
-                parts.append(f'<rect {box} fill="{to_hex(greys(shade))}"/>')
-            else:
-                parts.append(
-                    f'<rect {box} fill="#ffffff" stroke="{INK}" stroke-width="0.8" '
-                    'stroke-dasharray="2.96 1.28"/>'
-                )
-            ink = "#ffffff" if counted and shade > 0.5 else INK
-            style = "" if counted else ' font-style="italic"'
+            box = (left + (j + 0.03) * column, top + (i + 0.05) * row, 0.94 * column, 0.9 * row)
             parts.append(
-                f'<text x="{left + (j + 0.5) * column:.2f}" y="{middle + 2.9:.2f}" '
-                f'text-anchor="middle" fill="{ink}"{style}>'
-                f"{int(cell['responded'])}/{int(cell['invited'])}</text>"
+                svg_rect(box, to_hex(greys(shade)))
+                if counted
+                else svg_rect(box, "#ffffff", edge=INK, width=0.8, style="--")
             )
-    bottom = top + len(teams) * row
-    parts += [
-        f'<text x="{left + (j + 0.5) * column:.2f}" y="{bottom + 3.5 + 6.1:.2f}" '
-        f'text-anchor="middle">wave {w}</text>'
-        for j, w in enumerate(waves)
-    ]
-    return figure_markup(
+            parts.append(
+                svg_text(
+                    left + (j + 0.5) * column,
+                    middle,
+                    f"{int(cell['responded'])}/{int(cell['invited'])}",
+                    fill="#ffffff" if counted and shade > 0.5 else INK,
+                    italic=not counted,
+                )
+            )
+    below = top + len(teams) * row + TICK + FONT_SIZE / 2
+    parts += [svg_text(left + (j + 0.5) * column, below, f"wave {w}") for j, w in enumerate(waves)]
+    return _written_markup(
         "".join(parts),
         (width, height),
         name,
         "Response rates by team and wave; not counted team-waves marked",
-        image=_RASTER_DPI.get() is not None,
     )
 
 

@@ -11,7 +11,7 @@ the report reads the same whichever way a figure was drawn.
 
 Everything is written as SVG presentation attributes (no ``style``), so a figure passes a
 ``default-src 'self'`` Content-Security-Policy as it is, and text stays text (searchable,
-sharp at any zoom, in print as well: :func:`PanelFigure.markup` gives an ``<img>`` of the
+sharp at any zoom, in print as well: :meth:`PanelFigure.markup` gives an ``<img>`` of the
 same SVG inside :func:`reports.figures.raster_figures`, drawn by WeasyPrint as vectors).
 """
 
@@ -36,6 +36,8 @@ __all__ = [
     "figure_markup",
     "panel_ticks",
     "svg_document",
+    "svg_rect",
+    "svg_text",
     "tick_labels",
 ]
 
@@ -146,6 +148,42 @@ def _marker(x: float, y: float, marker: str, size: float) -> str:
     return (
         f"{at}m{_n(-r)} 0a{_n(r)} {_n(r)} 0 1 0 {_n(size)} 0a{_n(r)} {_n(r)} 0 1 0 {_n(-size)} 0z"
     )
+
+
+def svg_text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    anchor: str = "middle",
+    fill: str | None = None,
+    italic: bool = False,
+) -> str:
+    """A line of text (escaped) centred vertically on ``y``, anchored at ``x`` (``"start"``,
+    ``"middle"`` or ``"end"``), in the figure's font unless told otherwise."""
+    extra = (f' fill="{fill}"' if fill else "") + (' font-style="italic"' if italic else "")
+    return (
+        f'<text x="{_n(x)}" y="{_n(y + FONT_SIZE * 0.36)}" text-anchor="{anchor}"{extra}>'
+        f"{escape(text)}</text>"
+    )
+
+
+def svg_rect(
+    box: tuple[float, float, float, float],
+    fill: str,
+    *,
+    edge: str | None = None,
+    width: float = 1.0,
+    style: Any = "-",
+) -> str:
+    """A rectangle ``(x, y, width, height)`` in points, with an edge in a line style if given."""
+    x, y, w, h = box
+    out = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" fill="{fill}"'
+    if edge:
+        dashes = dash_array(style, width)
+        out += f' stroke="{edge}" stroke-width="{_n(width)}"'
+        out += f' stroke-dasharray="{dashes}"' if dashes else ""
+    return out + "/>"
 
 
 def _stroke(colour: str, width: float, style: Any = "-") -> str:
