@@ -29,6 +29,7 @@ from reports.panel_svg import (
     FONT_SIZE,
     PT,
     TICK,
+    GridLayout,
     LegendEntry,
     Panel,
     PanelFigure,
@@ -245,43 +246,23 @@ PANEL = (1.66, 1.25)
 (7.1 in) at full size and no text is drawn under 8 pt in print."""
 
 
-def _grid(
-    count: int,
-    panel: tuple[float, float] = PANEL,
-    *,
-    columns: int = COLUMNS,
-    legend_rows: int = 1,
-    title_lines: int = 1,
-    suptitle: bool = False,
-    axis_labels: bool = True,
-) -> tuple[Figure, list[Axes]]:
-    """Small multiples with fixed margins in inches (no layout engine: one draw, not two).
-
-    Every panel gets room for its own axis titles (``axis_labels``) and a title of
-    ``title_lines`` lines, so labels never run into the next panel.
-    """
-    columns = max(1, min(columns, count))
-    rows = max(1, math.ceil(count / columns))
-    label_w = 0.62 if axis_labels else 0.1
-    left, right, gap_w = label_w, 0.12, label_w + 0.04
-    title_h = 0.18 * title_lines + 0.06
-    top = title_h + (0.3 if suptitle else 0.0)
-    gap_h = title_h + (0.38 if axis_labels else 0.12)
-    bottom = (0.4 if axis_labels else 0.12) + 0.22 * legend_rows
-    width = left + columns * panel[0] + (columns - 1) * gap_w + right
-    height = top + rows * panel[1] + (rows - 1) * gap_h + bottom
+def _grid(count: int, *, title_lines: int = 1) -> tuple[Figure, list[Axes]]:
+    """matplotlib's small multiples (one per scale), placed by :class:`GridLayout` as the
+    panels written directly are: one draw, no layout engine."""
+    layout = GridLayout(count, PANEL, COLUMNS, title_lines=title_lines)
+    width, height = layout.width, layout.height
     fig = Figure(figsize=(width, height))
     axes = fig.subplots(
-        rows,
-        columns,
+        layout.rows,
+        layout.columns,
         squeeze=False,
         gridspec_kw={
-            "left": left / width,
-            "right": 1 - right / width,
-            "bottom": bottom / height,
-            "top": 1 - top / height,
-            "wspace": gap_w / panel[0],
-            "hspace": gap_h / panel[1],
+            "left": layout.left / width,
+            "right": 1 - layout.right / width,
+            "bottom": layout.bottom / height,
+            "top": 1 - layout.top / height,
+            "wspace": layout.gap_w / PANEL[0],
+            "hspace": layout.gap_h / PANEL[1],
         },
     )
     flat = list(axes.ravel())

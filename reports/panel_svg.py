@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "GridLayout",
     "LegendEntry",
     "Panel",
     "PanelFigure",
@@ -388,8 +389,7 @@ class Panel:
         ]
         y_labels = tick_labels(yticks)
         text += [
-            f'<text x="{_n(self.left - 2 * TICK)}" y="{_n(self.py(y) + FONT_SIZE * 0.36)}" '
-            f'text-anchor="end">{label}</text>'
+            svg_text(self.left - 2 * TICK, self.py(y), label, anchor="end")
             for y, label in zip(yticks, y_labels, strict=True)
         ]
         widest = max((len(label) for label in y_labels), default=1)
@@ -429,9 +429,89 @@ class Panel:
         )
 
 
+@dataclass(frozen=True)
+class GridLayout:
+    """Where the panels of small multiples go: fixed margins in inches, no layout engine.
+
+    Every panel gets room for its own axis titles (``axis_labels``) and a title of
+    ``title_lines`` lines, so labels never run into the next panel; ``legend_rows`` of legend
+    go under the grid, and ``suptitle`` makes room for a title over all. The same layout
+    places matplotlib's axes (:func:`reports.figures._grid`) and the panels written here.
+    """
+
+    count: int
+    panel: tuple[float, float] = (1.66, 1.25)
+    columns_wanted: int = 3
+    legend_rows: int = 1
+    title_lines: int = 1
+    suptitle: bool = False
+    axis_labels: bool = True
+
+    @property
+    def columns(self) -> int:
+        """Panels in a row."""
+        return max(1, min(self.columns_wanted, self.count))
+
+    @property
+    def rows(self) -> int:
+        """Rows of panels."""
+        return max(1, math.ceil(self.count / self.columns))
+
+    @property
+    def left(self) -> float:
+        """Room left of the first column (its tick labels and axis title)."""
+        return 0.62 if self.axis_labels else 0.1
+
+    right = 0.12
+    """Room right of the last column."""
+
+    @property
+    def gap_w(self) -> float:
+        """Room between columns."""
+        return self.left + 0.04
+
+    @property
+    def _title_h(self) -> float:
+        return 0.18 * self.title_lines + 0.06
+
+    @property
+    def top(self) -> float:
+        """Room above the first row (panel titles, and the title over all)."""
+        return self._title_h + (0.3 if self.suptitle else 0.0)
+
+    @property
+    def gap_h(self) -> float:
+        """Room between rows (the lower panel's title, the upper's tick labels)."""
+        return self._title_h + (0.38 if self.axis_labels else 0.12)
+
+    @property
+    def bottom(self) -> float:
+        """Room under the last row (tick labels, axis title and legend)."""
+        return (0.4 if self.axis_labels else 0.12) + 0.22 * self.legend_rows
+
+    @property
+    def width(self) -> float:
+        """The figure's width in inches."""
+        columns = self.columns
+        return self.left + columns * self.panel[0] + (columns - 1) * self.gap_w + self.right
+
+    @property
+    def height(self) -> float:
+        """The figure's height in inches."""
+        return self.top + self.rows * self.panel[1] + (self.rows - 1) * self.gap_h + self.bottom
+
+    def origin(self, index: int) -> tuple[float, float]:
+        """The top-left corner (inches) of the ``index``-th panel, row by row."""
+        row, column = divmod(index, self.columns)
+        return (
+            self.left + column * (self.panel[0] + self.gap_w),
+            self.top + row * (self.panel[1] + self.gap_h),
+        )
+
+
 class PanelFigure:
-    """A grid of panels, a legend underneath and an optional title over all: the geometry of
-    :func:`reports.figures._grid` (fixed margins in inches), written as SVG.
+    """A grid of panels (:class:`GridLayout`), a legend underneath and an optional title over
+    all, written as SVG.
 
     Parameters
     ----------
@@ -458,41 +538,24 @@ class PanelFigure:
         suptitle: str | None = None,
         axis_labels: bool = True,
     ) -> None:
-        self.columns = max(1, min(columns, count))
-        rows = max(1, math.ceil(count / self.columns))
-        label_w = 0.62 if axis_labels else 0.1
-        self._left, right, self._gap_w = label_w, 0.12, label_w + 0.04
-        title_h = 0.18 * title_lines + 0.06
-        self._top = title_h + (0.3 if suptitle else 0.0)
-        self._gap_h = title_h + (0.38 if axis_labels else 0.12)
-        bottom = (0.4 if axis_labels else 0.12) + 0.22 * legend_rows
-        self._panel = panel
-        self.width = self._left + self.columns * panel[0] + (self.columns - 1) * self._gap_w + right
-        self.height = self._top + rows * panel[1] + (rows - 1) * self._gap_h + bottom
+        self.layout = GridLayout(
+            count, panel, columns, legend_rows, title_lines, bool(suptitle), axis_labels
+        )
+        self.width, self.height = self.layout.width, self.layout.height
         self.suptitle = suptitle
-        self._count = count
         self._panels: list[str] = []
         self._legend: list[LegendEntry] = []
         self._legend_columns = 1
 
     def panel(self, index: int, x: tuple[float, float], y: tuple[float, float]) -> Panel:
         """The ``index``-th panel (row by row) with data limits ``x`` and ``y``."""
-        row, column = divmod(index, self.columns)
-        left = self._left + column * (self._panel[0] + self._gap_w)
-        top = self._top + row * (self._panel[1] + self._gap_h)
-        return Panel(
-            left * PT,
-            top * PT,
-            self._panel[0] * PT,
-            self._panel[1] * PT,
-            x,
-            y,
-            clip=f"clip{index}",
-        )
+        left, top = self.layout.origin(index)
+        width, height = self.layout.panel
+        return Panel(left * PT, top * PT, width * PT, height * PT, x, y, clip=f"clip{index}")
 
     def y_ticks(self, low: float, high: float) -> list[float]:
         """Ticks for a panel's vertical axis from ``low`` to ``high`` (:func:`panel_ticks`)."""
-        return panel_ticks(low, high, self._panel[1] * PT)
+        return panel_ticks(low, high, self.layout.panel[1] * PT)
 
     def add(self, panel: Panel, markup: str) -> None:
         """Place a finished panel (``Panel.frame``'s markup) in the figure."""
