@@ -13,14 +13,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_app import log_redaction, question_markup
 from survey_app.blueprints import admin, auth, dashboard, exports, health, participate
-from survey_app.config import default_config, instance_secret_key, layer_settings
+from survey_app.config import (
+    INSTANCE_PATH_KEY,
+    default_config,
+    instance_secret_key,
+    layer_settings,
+)
 from survey_app.errors import register_error_handlers
 from survey_app.extensions import csrf, db, login_manager
 from survey_app.models import User
 from survey_app.request_guards import install_request_guards
 from survey_app.services import staff_sessions
-
-INSTANCE_PATH_KEY = "INSTANCE_PATH"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -15,7 +15,7 @@ from survey_app.commands.analysis_options import adjust_option, ddf_option, jobs
 from survey_app.commands.progress import step_printer
 from survey_app.commands.settings import settings_for
 
-# A report of a bundle never starts the web app (half a second and 60 MiB of imports): the
+# A report of a bundle never starts the web app (0.4 s and about 50 MiB of imports): the
 # database, its models and services are imported by the two functions that read a study.
 
 
